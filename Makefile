@@ -1,0 +1,47 @@
+# Two commands set up and run everything: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+
+.PHONY: run test test-embedded test-services lint openapi bench fuzz migrate seed clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# Reinstall only when pyproject.toml changes, so a second `make run` starts at once.
+$(VENV)/.stamp-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test,dev]'
+	touch $@ $(VENV)/.stamp-run
+
+migrate: $(VENV)/.stamp-run
+	$(BIN)/alembic upgrade head
+
+seed: migrate
+	$(BIN)/flask --app backend demo seed
+
+## make run: install into .venv, migrate, seed demo data, serve http://127.0.0.1:$(PORT) (SQLite + in-process Redis)
+run: seed
+	$(BIN)/flask --app backend run --host 127.0.0.1 --port $(PORT)
+
+## make test: the suite on SQLite + fake Redis, then on PostgreSQL + Redis (mandatory when CI=true)
+test: $(VENV)/.stamp-test
+	scripts/test.sh
+
+lint: $(VENV)/.stamp-test
+	$(BIN)/ruff check backend points scenarios tests bench migrations
+	$(BIN)/mypy
+
+openapi: $(VENV)/.stamp-run
+	$(BIN)/flask --app backend openapi write --format=json openapi/openapi.json
+
+bench: $(VENV)/.stamp-test
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,211 @@
+"""The composition root: create_app builds config, database, Redis, API, blueprints and CLI."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from typing import Any
+
+import click
+import fakeredis
+import redis as redis_lib
+from flask import Flask, Response, g, request
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+
+from backend import error_handlers, logs, ratelimit
+from backend.config import INSTANCE_DIR, Settings, load_settings
+from backend.db import make_engine, make_session_factory, session_scope
+from backend.errors import PROBLEM_JSON
+from backend.http import BaseSchema
+
+access_log = logging.getLogger("backend.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+API_PREFIX = "/api/v1"
+
+
+class ProblemSchema(BaseSchema):
+    """RFC 9457 problem details, plus the stable ``code`` clients switch on."""
+
+    from marshmallow import fields as _f
+
+    type = _f.String()
+    title = _f.String()
+    status = _f.Integer()
+    detail = _f.String()
+    code = _f.String(required=True)
+    errors = _f.Raw()
+
+    class Meta:
+        unknown = "include"
+
+
+class CreditApi(Api):
+    """flask-smorest's Api with problem+json as the documented error body."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        super()._register_responses()
+        response = {"description": "Problem details (RFC 9457)", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=False)
+
+    def _register_error_handlers(self) -> None:
+        """Errors are rendered by backend.error_handlers, registered in create_app."""
+
+
+def _blueprints() -> list[Any]:
+    from backend.auth.api import blp as auth
+    from backend.commitments.api import blp as commitments
+    from backend.credit.api import blp as credit
+    from backend.identity.api import blp as identity
+    from backend.platform.api import blp as platform
+    from backend.qr.api import blp as qr
+    from points.api import blp as points
+    from scenarios.api import blp as scenarios
+
+    return [platform, auth, identity, qr, credit, commitments, points, scenarios]
+
+
+def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
+    settings = config if isinstance(config, Settings) else load_settings(**(config or {}))
+    logs.configure(settings.log_level)
+
+    app = Flask("backend", instance_path=str(INSTANCE_DIR), instance_relative_config=False)
+    app.config.update(
+        API_TITLE="Credit platform API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        OPENAPI_REDOC_PATH="redoc",
+        OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
+        API_SPEC_OPTIONS={
+            "info": {"description": "City credit platform: personal credit, 厚德积分 points, 信易+ benefits, "
+                                    "credit commitments. Errors are application/problem+json with a stable `code`."},
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
+                                                              "bearerFormat": "JWT"}}},
+        },
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["settings"] = settings
+
+    engine = make_engine(settings)
+    app.extensions["engine"] = engine
+    app.extensions["session_factory"] = make_session_factory(engine)
+    app.extensions["redis"] = _make_redis(settings)
+
+    api = CreditApi(app)
+    app.extensions["smorest_api"] = api
+    for blp in _blueprints():
+        api.register_blueprint(blp, url_prefix=API_PREFIX)
+    app.extensions["rate_limiter"] = ratelimit.install(app, settings)
+    _register_root_aliases(app)
+    error_handlers.register(app)
+    _register_request_hooks(app)
+    _register_cli(app)
+    return app
+
+
+def _make_redis(settings: Settings) -> redis_lib.Redis:
+    if settings.redis_url:
+        return redis_lib.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2,
+                                        health_check_interval=30)
+    # In-process stand-in for development and the first test pass: one server per app.
+    return fakeredis.FakeRedis(server=fakeredis.FakeServer())
+
+
+def _register_root_aliases(app: Flask) -> None:
+    """Probes conventionally live at the root; they are also under /api/v1."""
+    for name in ("healthz", "readyz"):
+        view = app.view_functions[f"platform.{name.capitalize()}"]
+        app.add_url_rule(f"/{name}", endpoint=f"root_{name}", view_func=view, methods=["GET"])
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _start() -> None:
+        g.started = time.perf_counter()
+        incoming = request.headers.get("X-Request-Id", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.path.startswith(API_PREFIX):
+            response.headers.setdefault("Cache-Control", "no-store")
+        actor = g.get("actor")
+        access_log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": request.path,  # never the query string: it may carry codes or cursors
+                "status": response.status_code,
+                "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
+                "request_id": g.get("request_id"),
+                "actor_id": actor.account_id if actor is not None else None,
+            },
+        )
+        return response
+
+    @app.teardown_request
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()  # rolls back anything the use case did not commit
+
+
+def _register_cli(app: Flask) -> None:
+    from backend.commitments.cli import cli as commitments_cli
+    from backend.credit.cli import cli as credit_cli
+    from points.cli import cli as points_cli
+    from scenarios.cli import cli as scenarios_cli
+
+    users = click.Group("users", help="Accounts.")
+
+    @users.command("create-admin")
+    @click.option("--phone", required=True)
+    @click.option("--password", required=True)
+    def create_admin(phone: str, password: str) -> None:
+        """Create a platform admin (or promote the account with this phone)."""
+        from backend.auth import service as auth_service
+
+        settings = app.extensions["settings"]
+        with session_scope(app.extensions["session_factory"]) as session:
+            account = auth_service.create_admin(session=session, settings=settings, phone=phone, password=password)
+            click.echo(f"admin {account.id} ({phone})")
+
+    demo = click.Group("demo", help="Demonstration data.")
+
+    @demo.command("seed")
+    def seed() -> None:
+        """Create the demo organisations and logins (idempotent) and print the logins."""
+        from backend import demo as demo_data
+        from backend.commitments import demo as commitments_demo
+        from backend.credit import demo as credit_demo
+        from points import demo as points_demo
+        from scenarios import demo as scenarios_demo
+
+        settings = app.extensions["settings"]
+        with session_scope(app.extensions["session_factory"]) as session:
+            world = demo_data.seed(session=session, settings=settings, redis=app.extensions["redis"])
+            for domain in (credit_demo, points_demo, scenarios_demo, commitments_demo):
+                world.lines.extend(domain.seed(session=session, settings=settings, world=world))
+        click.echo(demo_data.format_logins(world))
+
+    app.cli.add_command(users)
+    app.cli.add_command(demo)
+    for group in (credit_cli, commitments_cli, points_cli, scenarios_cli):
+        if group.commands:
+            app.cli.add_command(group)

@@ -1,0 +1,247 @@
+"""Accounts, passwords, access tokens (JWT) and rotating refresh tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
+
+from backend.actor import Actor
+from backend.auth.models import RefreshToken
+from backend.config import Settings
+from backend.db import new_id, rowcount, utcnow
+from backend.errors import Conflict, Invalid, Unauthorized, register_messages
+from backend.identity import ids
+from backend.identity.models import Account
+
+register_messages(
+    {
+        "invalid_phone": ("手机号无效", "Invalid phone number", "请输入 11 位中国大陆手机号。", "Use an 11-digit mainland China mobile number."),
+        "weak_password": ("密码强度不足", "Weak password", "密码至少 {min_length} 位，且不能是常见或易猜的密码。", "Use at least {min_length} characters that are not common or easy to guess."),
+        "phone_taken": ("手机号已注册", "Phone already registered", "该手机号已经注册。", "An account with this phone number exists."),
+        "invalid_credentials": ("手机号或密码错误", "Wrong phone or password", "手机号或密码错误。", "The phone number or password is wrong."),
+        "invalid_refresh_token": ("刷新令牌无效", "Invalid refresh token", "请重新登录。", "Log in again."),
+        "refresh_token_expired": ("刷新令牌已过期", "Refresh token expired", "请重新登录。", "Log in again."),
+        "refresh_token_reused": ("刷新令牌被重复使用", "Refresh token reused", "为保护账号安全，该登录已全部失效，请重新登录。", "For your safety every session of this login was revoked; log in again."),
+        "refresh_token_revoked": ("登录已退出", "Refresh token revoked", "请重新登录。", "Log in again."),
+        "account_disabled": ("账号已停用", "Account disabled", "该账号已停用。", "This account is disabled."),
+    }
+)
+
+_ALGORITHM = "HS256"
+
+
+@dataclass
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+
+@lru_cache(maxsize=4)
+def _hasher(time_cost: int, memory_cost: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
+
+
+def hash_password(settings: Settings, password: str) -> str:
+    return _hasher(settings.argon2_time_cost, settings.argon2_memory_cost_kib).hash(password)
+
+
+def _verify_password(settings: Settings, password_hash: str, password: str) -> bool:
+    try:
+        return _hasher(settings.argon2_time_cost, settings.argon2_memory_cost_kib).verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(time_cost: int, memory_cost: int) -> str:
+    return _hasher(time_cost, memory_cost).hash(secrets.token_hex(16))
+
+
+def check_password_strength(settings: Settings, password: str, phone: str = "") -> None:
+    """Refuse short, common or guessable passwords (zxcvbn), and ones built from the phone number."""
+    too_weak = (
+        len(password) < settings.password_min_length
+        or len(password) > 128
+        or zxcvbn(password[:64], user_inputs=[phone] if phone else [])["score"] < settings.password_min_strength
+    )
+    if too_weak:
+        raise Invalid("weak_password", min_length=settings.password_min_length)
+
+
+def register(*, session: Session, settings: Settings, phone: str, password: str) -> Account:
+    """Open an account; the phone number is the login."""
+    if not ids.is_mobile_number(phone):
+        raise Invalid("invalid_phone")
+    check_password_strength(settings, password, phone)
+    if session.scalar(select(Account.id).where(Account.phone == phone)):
+        raise Conflict("phone_taken")
+    account = Account(phone=phone, password_hash=hash_password(settings, password))
+    session.add(account)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent registration of the same phone won
+        raise Conflict("phone_taken") from exc
+    session.commit()
+    return account
+
+
+def authenticate(*, session: Session, settings: Settings, phone: str, password: str) -> Account:
+    """The account for these credentials, or 401; the same work is done for unknown phones."""
+    account = session.scalars(select(Account).where(Account.phone == phone)).one_or_none()
+    if account is None:
+        _verify_password(settings, _dummy_hash(settings.argon2_time_cost, settings.argon2_memory_cost_kib), password)
+        raise Unauthorized("invalid_credentials")
+    if not _verify_password(settings, account.password_hash, password):
+        raise Unauthorized("invalid_credentials")
+    if account.disabled_at is not None:
+        raise Unauthorized("account_disabled")
+    return account
+
+
+def login(*, session: Session, settings: Settings, phone: str, password: str) -> TokenPair:
+    """Check the password and start a new refresh-token family."""
+    account = authenticate(session=session, settings=settings, phone=phone, password=password)
+    pair = _issue(session, settings, account.id, family_id=new_id("fam"))
+    session.commit()
+    return pair
+
+
+def issue_tokens(*, session: Session, settings: Settings, account_id: str) -> TokenPair:
+    """A fresh token pair for an account (used by login, demo tooling and tests)."""
+    pair = _issue(session, settings, account_id, family_id=new_id("fam"))
+    session.commit()
+    return pair
+
+
+def _issue(session: Session, settings: Settings, account_id: str, *, family_id: str) -> TokenPair:
+    now = utcnow()
+    refresh = secrets.token_urlsafe(32)
+    session.add(RefreshToken(
+        family_id=family_id, account_id=account_id, token_hash=_digest(refresh), created_at=now,
+        expires_at=now + dt.timedelta(seconds=settings.refresh_token_ttl_s),
+    ))
+    session.flush()
+    return TokenPair(access_token=make_access_token(settings, account_id, now),
+                     refresh_token=refresh, expires_in=settings.access_token_ttl_s)
+
+
+def make_access_token(settings: Settings, account_id: str, now: dt.datetime | None = None) -> str:
+    now = now or utcnow()
+    claims = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": account_id,
+        "iat": int(now.timestamp()),
+        "exp": int(now.timestamp()) + settings.access_token_ttl_s,
+        "typ": "access",
+    }
+    return jwt.encode(claims, settings.jwt_secret, algorithm=_ALGORITHM)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def refresh(*, session: Session, settings: Settings, refresh_token: str) -> TokenPair:
+    """Rotate: the presented token dies, a new one of the same family is issued.
+
+    Presenting a token that was already used means it leaked (or the client
+    raced itself): the whole family is revoked, the newest token included.
+    """
+    row = session.scalars(select(RefreshToken).where(RefreshToken.token_hash == _digest(refresh_token))).one_or_none()
+    if row is None:
+        raise Unauthorized("invalid_refresh_token")
+    if row.revoked_at is not None and row.used_at is None:
+        raise Unauthorized("refresh_token_revoked")
+    if row.used_at is not None:
+        _revoke_family(session, row.family_id)
+        session.commit()
+        raise Unauthorized("refresh_token_reused")
+    if row.expires_at <= utcnow():
+        raise Unauthorized("refresh_token_expired")
+    claimed = rowcount(session,
+        update(RefreshToken)
+        .where(RefreshToken.id == row.id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if not claimed:  # used concurrently by someone else
+        _revoke_family(session, row.family_id)
+        session.commit()
+        raise Unauthorized("refresh_token_reused")
+    account = session.get(Account, row.account_id)
+    if account is None or account.disabled_at is not None:
+        session.rollback()
+        raise Unauthorized("account_disabled")
+    pair = _issue(session, settings, row.account_id, family_id=row.family_id)
+    session.commit()
+    return pair
+
+
+def _revoke_family(session: Session, family_id: str) -> None:
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def logout(*, session: Session, actor: Actor, refresh_token: str) -> None:
+    """Revoke the refresh family this token belongs to (only the caller's own)."""
+    row = session.scalars(select(RefreshToken).where(RefreshToken.token_hash == _digest(refresh_token))).one_or_none()
+    if row is not None and row.account_id == actor.account_id:
+        _revoke_family(session, row.family_id)
+        session.commit()
+
+
+def actor_from_access_token(*, session: Session, settings: Settings, token: str, ip: str | None = None,
+                            user_agent: str | None = None) -> Actor:
+    """Verify an access token (algorithm pinned; iss, aud, exp required) and load its account."""
+    try:
+        claims = jwt.decode(
+            token, settings.jwt_secret, algorithms=[_ALGORITHM], audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer, options={"require": ["exp", "iss", "aud", "sub", "iat"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("token_expired") from exc
+    except jwt.PyJWTError as exc:
+        raise Unauthorized("unauthorized") from exc
+    if claims.get("typ") != "access" or not isinstance(claims.get("sub"), str):
+        raise Unauthorized("unauthorized")
+    account = session.get(Account, claims["sub"])
+    if account is None or account.disabled_at is not None:
+        raise Unauthorized("unauthorized")
+    return Actor(account_id=account.id, person_id=account.person_id, is_admin=account.is_admin,
+                 ip=ip, user_agent=user_agent)
+
+
+def reauthenticate(*, session: Session, settings: Settings, actor: Actor, password: str) -> None:
+    """Re-authentication for sensitive actions (signing): 401 unless the password is right."""
+    account = session.get(Account, actor.account_id)
+    if account is None or not _verify_password(settings, account.password_hash, password):
+        raise Unauthorized("invalid_credentials")
+
+
+def create_admin(*, session: Session, settings: Settings, phone: str, password: str) -> Account:
+    """Create a platform admin, or promote the existing account with this phone (password unchanged)."""
+    existing = session.scalars(select(Account).where(Account.phone == phone)).one_or_none()
+    if existing is not None:
+        existing.is_admin = True
+        session.commit()
+        return existing
+    account = register(session=session, settings=settings, phone=phone, password=password)
+    account.is_admin = True
+    session.commit()
+    return account

@@ -1,0 +1,5 @@
+"""CLI commands of commitments: `flask --app backend commitments ...`."""
+
+import click
+
+cli = click.Group("commitments", help="Credit commitments and seals.")

@@ -1,0 +1,1 @@
+"""Models of commitments (filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""Schemas of commitments (filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""Use cases of commitments (filled in by its issue)."""

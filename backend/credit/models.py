@@ -1,0 +1,1 @@
+"""Models of credit (filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""Schemas of credit (filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""Use cases of credit (filled in by its issue)."""

@@ -1,0 +1,125 @@
+"""One error path: AppError and its subclasses, rendered as RFC 9457 problem+json.
+
+Services raise ``AppError(code, status, **params)``. The ``code`` is the
+stable, snake_case string clients switch on; title and detail come from the
+message catalogue in zh-CN (default) or English (``Accept-Language: en``).
+``params`` fill the detail template and are also sent as extension members.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PROBLEM_JSON = "application/problem+json"
+
+# code -> (zh title, en title, zh detail, en detail); details are str.format templates.
+_CATALOG: dict[str, tuple[str, str, str, str]] = {}
+
+
+def register_messages(messages: dict[str, tuple[str, str, str, str]]) -> None:
+    """Add a domain's error messages to the catalogue (each domain calls this once at import)."""
+    _CATALOG.update(messages)
+
+
+register_messages(
+    {
+        "validation_failed": ("请求参数有误", "Invalid request", "请检查标注的字段。", "Check the fields listed in errors."),
+        "malformed_json": ("请求体不是合法的 JSON", "Malformed JSON", "请求体无法解析为 JSON。", "The request body is not valid JSON."),
+        "unsupported_media_type": ("不支持的内容类型", "Unsupported media type", "请使用 application/json。", "Send application/json."),
+        "payload_too_large": ("请求体过大", "Payload too large", "请求体超过了允许的大小。", "The request body exceeds the allowed size."),
+        "not_found": ("资源不存在", "Not found", "请求的资源不存在。", "The requested resource does not exist."),
+        "method_not_allowed": ("方法不被允许", "Method not allowed", "该路径不支持此请求方法。", "This path does not support this method."),
+        "unauthorized": ("未登录或登录已失效", "Authentication required", "请提供有效的访问令牌。", "Provide a valid access token."),
+        "token_expired": ("登录已过期", "Token expired", "访问令牌已过期，请刷新。", "The access token has expired; refresh it."),
+        "forbidden_role": ("没有权限", "Forbidden", "您在该机构中没有执行此操作的角色。", "Your roles in this organisation do not allow this."),
+        "admin_required": ("需要平台管理员", "Platform admin required", "只有平台管理员可以执行此操作。", "Only a platform admin may do this."),
+        "verification_required": ("需要实名认证", "Real-name verification required", "请先完成实名认证。", "Complete real-name verification first."),
+        "rate_limited": ("请求过于频繁", "Too many requests", "请稍后再试。", "Try again later."),
+        "conflict": ("数据冲突", "Conflict", "请求与当前数据冲突，请重试。", "The request conflicts with the current state; retry."),
+        "dependency_unavailable": ("服务暂不可用", "Service unavailable", "{part} 暂不可用，请稍后再试。", "{part} is unavailable; try again later."),
+        "internal_error": ("服务器内部错误", "Internal server error", "请稍后再试，并提供请求编号 {request_id}。", "Try again later; quote request id {request_id}."),
+        "idempotency_key_reused": ("幂等键已被使用", "Idempotency key reused", "同一个 Idempotency-Key 已用于不同的请求内容。", "This Idempotency-Key was used with a different request body."),
+        "request_in_progress": ("请求正在处理", "Request in progress", "相同 Idempotency-Key 的请求仍在处理中。", "A request with this Idempotency-Key is still in progress."),
+        "invalid_idempotency_key": ("幂等键格式错误", "Invalid Idempotency-Key", "Idempotency-Key 应为 1 到 255 个可见字符。", "Idempotency-Key must be 1-255 visible characters."),
+        "invalid_cursor": ("分页游标无效", "Invalid cursor", "请使用上一页返回的 next_cursor。", "Use the next_cursor returned by the previous page."),
+    }
+)
+
+
+class AppError(Exception):
+    """A failure the client can act on, with a stable code."""
+
+    status = 400
+
+    def __init__(self, code: str, status: int | None = None, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        if status is not None:
+            self.status = status
+        self.params = params
+        self.headers: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code!r}, {self.status}, {self.params!r})"
+
+
+class Invalid(AppError):
+    status = 422
+
+
+class NotFound(AppError):
+    status = 404
+
+    def __init__(self, code: str = "not_found", **params: Any) -> None:
+        super().__init__(code, **params)
+
+
+class Conflict(AppError):
+    status = 409
+
+
+class Forbidden(AppError):
+    status = 403
+
+
+class Unauthorized(AppError):
+    status = 401
+
+    def __init__(self, code: str = "unauthorized", **params: Any) -> None:
+        super().__init__(code, **params)
+
+
+class Gone(AppError):
+    status = 410
+
+
+class Unavailable(AppError):
+    status = 503
+
+    def __init__(self, part: str, retry_after: int = 5) -> None:
+        super().__init__("dependency_unavailable", part=part)
+        self.headers["Retry-After"] = str(retry_after)
+
+
+def problem(code: str, status: int, lang: str, params: dict[str, Any] | None = None,
+            errors: Any = None) -> dict[str, Any]:
+    """Build a problem+json document in the given language ('zh' or 'en')."""
+    params = params or {}
+    zh_title, en_title, zh_detail, en_detail = _CATALOG.get(code, (code, code, "", ""))
+    template = en_detail if lang == "en" else zh_detail
+    try:
+        detail = template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        detail = template
+    body: dict[str, Any] = {
+        "type": f"https://errors.credit.example/{code}",
+        "title": en_title if lang == "en" else zh_title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    for key, value in params.items():
+        body.setdefault(key, value)
+    if errors is not None:
+        body["errors"] = errors
+    return body

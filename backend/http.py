@@ -1,0 +1,286 @@
+"""Shared HTTP helpers: the request session, authentication and role decorators,
+Idempotency-Key, cursor pagination and base schemas.
+
+Every blueprint authorises through the decorators here, so the rules of
+API.md hold in one place: 401 without a valid token, 404 for an organisation
+the caller does not belong to (its existence is not revealed), 403 for a
+member whose roles do not allow the action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any, TypeVar
+
+import marshmallow as ma
+from flask import Response, current_app, g, request
+from flask_smorest import Blueprint
+from redis import Redis
+from sqlalchemy.orm import Session
+
+from backend.actor import Actor
+from backend.config import Settings
+from backend.errors import AppError, Forbidden, NotFound, Unauthorized
+from backend.idempotency import service as idempotency
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+# --------------------------------------------------------------------------- plumbing
+
+
+def settings() -> Settings:
+    return current_app.extensions["settings"]  # type: ignore[no-any-return]
+
+
+def get_session() -> Session:
+    """The request's session; the teardown closes it, rolling back anything uncommitted."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["session_factory"]()
+    return g.db_session  # type: ignore[no-any-return]
+
+
+def get_redis() -> Redis:
+    return current_app.extensions["redis"]  # type: ignore[no-any-return]
+
+
+def client_ip() -> str | None:
+    return request.remote_addr
+
+
+# --------------------------------------------------------------------------- authentication
+
+_BEARER_DOC: dict[str, Any] = {"security": [{"bearerAuth": []}]}
+
+
+def _authenticate() -> Actor:
+    if "actor" in g:
+        return g.actor  # type: ignore[no-any-return]
+    from backend.auth import service as auth_service
+
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized()
+    actor = auth_service.actor_from_access_token(
+        session=get_session(), settings=settings(), token=token.strip(),
+        ip=client_ip(), user_agent=request.user_agent.string or None,
+    )
+    g.actor = actor
+    return actor
+
+
+def current_actor() -> Actor:
+    """The authenticated caller of this request (the auth decorators have run)."""
+    return _authenticate()
+
+
+def _decorate(func: F, check: Callable[[dict[str, Any]], None]) -> F:
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        check(kwargs)
+        return func(*args, **kwargs)
+
+    doc = dict(getattr(wrapper, "_apidoc", {}))
+    manual = dict(doc.get("manual_doc", {}))
+    manual.update(_BEARER_DOC)
+    doc["manual_doc"] = manual
+    wrapper._apidoc = doc  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def login_required(func: F) -> F:
+    """Any logged-in account."""
+    def check(_kw: dict[str, Any]) -> None:
+        _authenticate()
+
+    return _decorate(func, check)
+
+
+def admin_required(func: F) -> F:
+    """A platform admin."""
+
+    def check(_kw: dict[str, Any]) -> None:
+        if not _authenticate().is_admin:
+            raise Forbidden("admin_required")
+
+    return _decorate(func, check)
+
+
+def verified_required(func: F) -> F:
+    """A resident whose account passed real-name verification."""
+
+    def check(_kw: dict[str, Any]) -> None:
+        if not _authenticate().is_verified:
+            raise Forbidden("verification_required")
+
+    return _decorate(func, check)
+
+
+def org_role(kinds: str | Iterable[str], *roles: str, allow_admin: bool = False,
+             path_arg: str = "org_id") -> Callable[[F], F]:
+    """Require one of ``roles`` in the organisation named by the path.
+
+    The organisation must exist and be of one of ``kinds``; a caller who is no
+    member of it gets 404 (as if it did not exist), a member without the role
+    403. ``allow_admin`` lets platform admins through as well.
+    """
+    kind_set = {kinds} if isinstance(kinds, str) else set(kinds)
+
+    def decorator(func: F) -> F:
+        def check(kwargs: dict[str, Any]) -> None:
+            from backend.identity import service as identity_service
+
+            actor = _authenticate()
+            org_id = kwargs.get(path_arg, "")
+            org = identity_service.find_org(session=get_session(), org_id=org_id)
+            if org is None or org.kind not in kind_set:
+                raise NotFound("org_not_found")
+            if allow_admin and actor.is_admin:
+                g.org = org
+                return
+            member_roles = identity_service.load_roles(session=get_session(), actor=actor, org_id=org_id)
+            if not member_roles:
+                raise NotFound("org_not_found")
+            if not member_roles & set(roles):
+                raise Forbidden("forbidden_role", required=sorted(roles))
+            g.org = org
+
+        return _decorate(func, check)
+
+    return decorator
+
+
+def current_org() -> Any:
+    """The organisation checked by ``org_role`` for this request."""
+    return g.org
+
+
+# --------------------------------------------------------------------------- idempotency
+
+_IDEMPOTENCY_DOC = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": "Idempotency-Key",
+            "required": False,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            "description": "Same key + same body within 24 h replays the first response.",
+        }
+    ]
+}
+
+
+def idempotent(func: F) -> F:
+    """Honour ``Idempotency-Key`` (DESIGN.md): replay, 422 on a different body, 409 while in flight.
+
+    Put it below the auth decorator and above ``@blp.arguments``/``@blp.response``
+    so it sees the caller and the finished response.
+    """
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return func(*args, **kwargs)
+        idempotency.check_key(key)
+        actor = _authenticate()
+        cfg = settings()
+        session = get_session()
+        fp = idempotency.fingerprint(request.method, request.path, request.get_data(cache=True))
+        scope = actor.account_id
+
+        record = idempotency.find(session=session, scope=scope, key=key, ttl_s=cfg.idempotency_ttl_s)
+        if record is not None:
+            idempotency.check_replay(record, fp)
+            return _replay(record)
+        redis = get_redis()
+        lock = idempotency.acquire_lock(redis, scope, key, cfg.idempotency_lock_ttl_s)
+        if lock is None:
+            from backend.errors import Conflict
+
+            raise Conflict("request_in_progress")
+        try:
+            session.rollback()  # see what committed while we waited for the lock
+            record = idempotency.find(session=session, scope=scope, key=key, ttl_s=cfg.idempotency_ttl_s)
+            if record is not None:
+                idempotency.check_replay(record, fp)
+                return _replay(record)
+            record = idempotency.begin(session=session, scope=scope, key=key, fp=fp, ttl_s=cfg.idempotency_ttl_s)
+            try:
+                response = func(*args, **kwargs)
+            except AppError as exc:
+                session.rollback()
+                if idempotency.should_store(exc.status, exc.code):
+                    from backend.error_handlers import render_app_error
+
+                    rendered = render_app_error(exc)
+                    record = idempotency.begin(session=session, scope=scope, key=key, fp=fp,
+                                               ttl_s=cfg.idempotency_ttl_s)
+                    idempotency.finish(session=session, record=record, status=rendered.status_code,
+                                       body=rendered.get_data(as_text=True), content_type=rendered.content_type)
+                raise
+            except Exception:
+                session.rollback()
+                raise
+            if isinstance(response, Response) and idempotency.should_store(response.status_code, None):
+                idempotency.finish(session=session, record=record, status=response.status_code,
+                                   body=response.get_data(as_text=True),
+                                   content_type=response.content_type or "application/json")
+            else:
+                session.rollback()
+            return response
+        finally:
+            idempotency.release_lock(redis, lock)
+
+    doc = dict(getattr(wrapper, "_apidoc", {}))
+    manual = dict(doc.get("manual_doc", {}))
+    manual["parameters"] = list(manual.get("parameters", [])) + _IDEMPOTENCY_DOC["parameters"]
+    doc["manual_doc"] = manual
+    wrapper._apidoc = doc  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def _replay(record: Any) -> Response:
+    response = Response(record.body, status=record.status, content_type=record.content_type)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+# --------------------------------------------------------------------------- schemas and pagination
+
+
+class BaseSchema(ma.Schema):
+    """Every request and response schema: unknown fields are an error, not silently dropped."""
+
+    class Meta:
+        unknown = ma.RAISE
+        ordered = True
+
+
+class PageQuerySchema(BaseSchema):
+    limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+    cursor = ma.fields.String(load_default=None, validate=ma.validate.Length(max=200))
+
+
+_PAGE_SCHEMAS: dict[str, type[ma.Schema]] = {}
+
+
+def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
+    """``{items: [...], next_cursor}`` for an item schema (one class per item schema, for OpenAPI names)."""
+    name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+    if name not in _PAGE_SCHEMAS:
+        _PAGE_SCHEMAS[name] = type(
+            name,
+            (BaseSchema,),
+            {
+                "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
+                "next_cursor": ma.fields.String(allow_none=True),
+            },
+        )
+    return _PAGE_SCHEMAS[name]
+
+
+def make_blueprint(name: str, import_name: str, description: str) -> Blueprint:
+    return Blueprint(name, import_name, description=description)

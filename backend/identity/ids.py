@@ -1,0 +1,73 @@
+"""Pure rules for identifiers: GB 11643 citizen ID numbers, GB 32100 credit codes, masking.
+
+Checksums and birth dates come from python-stdnum (``stdnum.cn.ric``,
+``stdnum.cn.uscc``). ``ric.validate`` is deliberately not used: it also
+rejects numbers whose region code did not exist in the birth year, but the
+region code is the place of first registration, so real residents (born
+1978, registered in a district created in 1996) would be refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError
+
+_PHONE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def normalize_id_number(value: str) -> str | None:
+    """The canonical 18-character ID number, or None when the checksum or birth date is wrong."""
+    candidate = (value or "").strip().upper()
+    if len(candidate) != 18:
+        return None
+    if not candidate[:17].isdigit() or candidate[17] != ric.calc_check_digit(candidate):
+        return None
+    try:
+        birth = ric.get_birth_date(candidate)
+    except (ValidationError, ValueError):
+        return None
+    if not dt.date(1900, 1, 1) <= birth <= dt.date.today():
+        return None
+    return candidate
+
+
+_USCC_ALPHABET = frozenset("0123456789ABCDEFGHJKLMNPQRTUWXY")
+
+
+def normalize_credit_code(value: str) -> str | None:
+    """The canonical 18-character unified social credit code, or None when invalid.
+
+    ``uscc.validate`` is not used: it demands eight leading digits, but real
+    codes begin with letters too (registration authorities N, A, Y).
+    """
+    candidate = (value or "").strip().upper()
+    if len(candidate) != 18 or not set(candidate) <= _USCC_ALPHABET:
+        return None
+    return candidate if uscc.calc_check_digit(candidate[:17]) == candidate[17] else None
+
+
+def is_mobile_number(value: str) -> bool:
+    return bool(_PHONE.match(value or ""))
+
+
+def mask_id_number(number: str) -> str:
+    """4301**********123X: region prefix and the last four only."""
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+def mask_name(name: str | None) -> str:
+    """张*, 欧阳**: the first character, then one star per hidden character."""
+    if not name:
+        return ""
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+def mask_phone(phone: str) -> str:
+    return phone[:3] + "****" + phone[-4:] if len(phone) == 11 else "*" * len(phone)
+
+
+def birth_date(number: str) -> dt.date:
+    return ric.get_birth_date(number)  # type: ignore[no-any-return]

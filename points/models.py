@@ -1,0 +1,1 @@
+"""Models of points (filled in by its issue)."""

@@ -1,0 +1,1 @@
+"""Schemas of points (filled in by its issue)."""

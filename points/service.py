@@ -1,0 +1,1 @@
+"""Use cases of points (filled in by its issue)."""

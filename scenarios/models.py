@@ -1,0 +1,1 @@
+"""Models of scenarios (filled in by its issue)."""

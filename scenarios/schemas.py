@@ -1,0 +1,1 @@
+"""Schemas of scenarios (filled in by its issue)."""

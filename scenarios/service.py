@@ -1,0 +1,1 @@
+"""Use cases of scenarios (filled in by its issue)."""

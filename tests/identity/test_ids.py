@@ -1,0 +1,74 @@
+"""GB 11643 ID numbers and GB 32100 credit codes, checked against the weights of DOMAIN.md."""
+
+import datetime as dt
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from backend.identity import ids
+
+WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+
+
+def reference_check(base17: str) -> str:
+    return "10X98765432"[sum(int(c) * w for c, w in zip(base17, WEIGHTS, strict=True)) % 11]
+
+
+def reference_uscc_check(base17: str) -> str:
+    total = sum(USCC_CHARS.index(c) * w for c, w in zip(base17, USCC_WEIGHTS, strict=True))
+    return USCC_CHARS[(31 - total % 31) % 31]
+
+
+births = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2025, 12, 31))
+regions = st.from_regex(r"[1-6][0-9]{5}", fullmatch=True)
+sequences = st.integers(min_value=0, max_value=999)
+
+
+@given(regions, births, sequences)
+def test_every_number_with_the_right_check_character_is_accepted(region, birth, seq):
+    base = f"{region}{birth:%Y%m%d}{seq:03d}"
+    number = base + reference_check(base)
+    assert ids.normalize_id_number(number.lower()) == number
+
+
+@given(regions, births, sequences, st.sampled_from("0123456789X"))
+def test_any_other_check_character_is_rejected(region, birth, seq, check):
+    base = f"{region}{birth:%Y%m%d}{seq:03d}"
+    if check != reference_check(base):
+        assert ids.normalize_id_number(base + check) is None
+
+
+def test_impossible_birth_dates_are_rejected_even_with_a_right_checksum():
+    for birth in ("19900230", "19901301", "20991231"):
+        base = f"430104{birth}001"
+        assert ids.normalize_id_number(base + reference_check(base)) is None
+
+
+def test_a_district_younger_than_the_person_is_still_accepted():
+    # 430104 (岳麓区) dates from 1996; someone born in 1978 can be registered there.
+    base = "43010419780815003"
+    assert ids.normalize_id_number(base + reference_check(base)) == base + "X"
+
+
+@given(st.text(alphabet=USCC_CHARS, min_size=17, max_size=17))
+def test_credit_codes_follow_gb_32100(base):
+    good = base + reference_uscc_check(base)
+    assert ids.normalize_credit_code(good) == good
+    bad = base + next(c for c in USCC_CHARS if c != good[-1])
+    assert ids.normalize_credit_code(bad) is None
+
+
+def test_malformed_inputs_are_rejected():
+    for value in ("", "123", "4301041990030700151", "43010419900307001Y", "ＡＢＣ"):
+        assert ids.normalize_id_number(value) is None
+        assert ids.normalize_credit_code(value) is None
+
+
+def test_masking():
+    assert ids.mask_id_number("430104199003070015") == "4301**********0015"
+    assert ids.mask_name("张三") == "张*"
+    assert ids.mask_name("欧阳娜娜") == "欧***"
+    assert ids.mask_name("李") == "李*"
+    assert ids.mask_phone("13800000001") == "138****0001"

@@ -1,0 +1,152 @@
+"""Idempotency-Key through a real endpoint that writes (a test-only blueprint)."""
+
+import threading
+
+import pytest
+from flask.views import MethodView
+from marshmallow import fields
+from sqlalchemy import func, select
+
+from backend import create_app
+from backend.errors import Conflict
+from backend.http import (
+    BaseSchema,
+    current_actor,
+    get_session,
+    idempotent,
+    login_required,
+    make_blueprint,
+)
+from backend.identity import service as identity_service
+from backend.identity.models import Organisation
+
+
+class BodySchema(BaseSchema):
+    name = fields.String(required=True)
+
+
+class OutSchema(BaseSchema):
+    id = fields.String()
+    name = fields.String()
+
+
+gate = threading.Event()
+entered = threading.Event()
+
+
+@pytest.fixture(scope="module")
+def idem_app(base_settings):
+    app = create_app(base_settings)
+    blp = make_blueprint("idem", __name__, "test only")
+
+    @blp.route("/idem")
+    class Idem(MethodView):
+        @login_required
+        @idempotent
+        @blp.arguments(BodySchema)
+        @blp.response(201, OutSchema)
+        def post(self, data):
+            current_actor()
+            if data["name"] == "slow":
+                entered.set()
+                gate.wait(5)
+            if data["name"] == "refuse":
+                raise Conflict("credit_code_taken")
+            return identity_service.create_org(session=get_session(), kind="village", name=data["name"],
+                                               region_code="430104")
+
+    app.extensions["smorest_api"].register_blueprint(blp, url_prefix="/api/v1")
+    yield app
+    app.extensions["engine"].dispose()
+
+
+def count(session, name):
+    session.rollback()
+    return session.scalar(select(func.count()).select_from(Organisation).where(Organisation.name == name))
+
+
+def test_same_key_same_body_replays_the_first_response_and_writes_once(idem_app, factory, session):
+    user = factory.user("account")
+    client = idem_app.test_client()
+    headers = dict(user.headers, **{"Idempotency-Key": "k-1"})
+    first = client.post("/api/v1/idem", json={"name": "一村"}, headers=headers)
+    second = client.post("/api/v1/idem", json={"name": "一村"}, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json == second.json
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert count(session, "一村") == 1
+
+
+def test_same_key_different_body_is_422(idem_app, factory):
+    user = factory.user("account")
+    client = idem_app.test_client()
+    headers = dict(user.headers, **{"Idempotency-Key": "k-2"})
+    client.post("/api/v1/idem", json={"name": "二村"}, headers=headers)
+    other = client.post("/api/v1/idem", json={"name": "三村"}, headers=headers)
+    assert other.status_code == 422 and other.json["code"] == "idempotency_key_reused"
+
+
+def test_keys_are_per_account(idem_app, factory, session):
+    client = idem_app.test_client()
+    for user in (factory.user("account"), factory.user("account")):
+        headers = dict(user.headers, **{"Idempotency-Key": "shared"})
+        assert client.post("/api/v1/idem", json={"name": "四村"}, headers=headers).status_code == 201
+    assert count(session, "四村") == 2
+
+
+def test_a_key_in_flight_is_409_request_in_progress(idem_app, factory, session, settings):
+    """PostgreSQL: the second request sees the Redis lock and gets 409 at once. SQLite
+    serialises transactions (BEGIN IMMEDIATE), so there the second waits and replays."""
+    user = factory.user("account")
+    headers = dict(user.headers, **{"Idempotency-Key": "k-slow"})
+    gate.clear()
+    entered.clear()
+    results = {}
+
+    def slow():
+        results["first"] = idem_app.test_client().post("/api/v1/idem", json={"name": "slow"}, headers=headers)
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    try:
+        assert entered.wait(5), "the first request never reached the view"
+        if not settings.is_sqlite:
+            second = idem_app.test_client().post("/api/v1/idem", json={"name": "slow"}, headers=headers)
+            assert second.status_code == 409 and second.json["code"] == "request_in_progress"
+        else:
+            waiter = threading.Thread(target=lambda: results.update(
+                second=idem_app.test_client().post("/api/v1/idem", json={"name": "slow"}, headers=headers)))
+            waiter.start()
+    finally:
+        gate.set()
+        thread.join()
+    if settings.is_sqlite:
+        waiter.join()
+        assert results["second"].json == results["first"].json
+        assert results["second"].headers["Idempotent-Replayed"] == "true"
+    assert results["first"].status_code == 201
+    replay = idem_app.test_client().post("/api/v1/idem", json={"name": "slow"}, headers=headers)
+    assert replay.json == results["first"].json and count(session, "slow") == 1
+
+
+def test_a_definite_error_is_replayed_too(idem_app, factory):
+    user = factory.user("account")
+    client = idem_app.test_client()
+    headers = dict(user.headers, **{"Idempotency-Key": "k-err"})
+    first = client.post("/api/v1/idem", json={"name": "refuse"}, headers=headers)
+    second = client.post("/api/v1/idem", json={"name": "refuse"}, headers=headers)
+    assert first.status_code == second.status_code == 409
+    assert second.headers.get("Idempotent-Replayed") == "true"
+
+
+def test_a_malformed_key_is_422(idem_app, factory):
+    user = factory.user("account")
+    response = idem_app.test_client().post("/api/v1/idem", json={"name": "x"},
+                                           headers=dict(user.headers, **{"Idempotency-Key": "with space"}))
+    assert response.status_code == 422 and response.json["code"] == "invalid_idempotency_key"
+
+
+def test_the_key_is_documented_in_openapi(idem_app):
+    spec = idem_app.test_client().get("/openapi.json").json
+    params = spec["paths"]["/api/v1/idem"]["post"]["parameters"]
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in params)
