@@ -20,7 +20,7 @@ $(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.stamp-run
 
 migrate: $(VENV)/.stamp-run
-	$(BIN)/alembic upgrade head
+	$(BIN)/alembic upgrade heads
 
 seed: migrate
 	$(BIN)/flask --app backend demo seed

@@ -50,7 +50,7 @@ def _postgres_url(base: str) -> str:
     """A database of this worker's own on the server of ``base`` (created if missing)."""
     url = sa.engine.make_url(base)
     name = f"{url.database}_{_worker()}"
-    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
@@ -79,7 +79,7 @@ def reset_database(database_url: str) -> None:
             conn.exec_driver_sql("DROP SCHEMA public CASCADE")
             conn.exec_driver_sql("CREATE SCHEMA public")
     engine.dispose()
-    command.upgrade(alembic_config(database_url), "head")
+    command.upgrade(alembic_config(database_url), "heads")
 
 
 @pytest.fixture(scope="session")
