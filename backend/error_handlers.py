@@ -64,7 +64,9 @@ def handle_http_exception(exc: HTTPException) -> Response:
     _rollback()
     status = exc.code or 500
     data = getattr(exc, "data", None) or {}
-    headers = dict(data.get("headers") or {})
+    # werkzeug's own headers (Allow on 405, WWW-Authenticate...) belong to the answer too.
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    headers.update(data.get("headers") or {})
     if status == 422 and "messages" in data:
         messages = data["messages"]
         # webargs nests messages by location ({"json": {...}}); clients want the fields.

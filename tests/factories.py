@@ -93,6 +93,7 @@ class Factory:
             actor=Actor(account_id=account.id), name=name, id_number=number,
         )
         self.session.refresh(account)
+        self.session.commit()  # end the read: on SQLite an open transaction would block requests
         assert account.person_id is not None
         return number
 

@@ -5,9 +5,13 @@ from marshmallow import fields, validate
 from backend.http import BaseSchema
 
 
+PHONE = r"^1[3-9][0-9]{9}$"  # mainland China mobile number
+
+
 class RegisterSchema(BaseSchema):
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=20))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=128))
+    phone = fields.String(required=True, validate=validate.Regexp(PHONE), metadata={"example": "13800000001"})
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=128),
+                             metadata={"description": "at least 8 characters, not common or guessable"})
 
 
 class AccountSchema(BaseSchema):
@@ -16,8 +20,9 @@ class AccountSchema(BaseSchema):
     created_at = fields.DateTime(dump_only=True)
 
 
-class LoginSchema(RegisterSchema):
-    pass
+class LoginSchema(BaseSchema):
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=128))
 
 
 class TokenPairSchema(BaseSchema):
