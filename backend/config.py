@@ -49,12 +49,27 @@ class Settings:
     ratelimit_key_prefix: str = "rl"
     real_name_verifier: str = "checksum"  # checksum (dev/demo) | counter (in person at a service counter)
     qr_ttl_s: int = 60
+    points_star_thresholds: str = "0,50,100,200,400"  # 信用户 1★-5★ rating thresholds (per-village override)
+    # 信用+医疗 defaults for a hospital that has not set its own policy (DOMAIN.md)
+    medical_min_level: str = "A"
+    medical_line_a_fen: int = 100_000
+    medical_line_aa_fen: int = 200_000
+    medical_line_aaa_fen: int = 300_000
+    medical_repayment_days: int = 10
+    # personal credit (DOMAIN.md): objection deadline in Chinese working days, records per batch call
+    credit_objection_working_days: int = 5
+    credit_batch_max: int = 1000
+    redemption_void_window_s: int = 24 * 3600  # a merchant admin may void a redemption this long
     idempotency_ttl_s: int = 24 * 3600
     idempotency_lock_ttl_s: int = 30
     max_content_length: int = 2 * 1024 * 1024
     page_size_default: int = 20
     page_size_max: int = 100
     public_base_url: str = "http://127.0.0.1:8000"
+    commitment_sign_limit: str = "5 per minute;20 per hour"  # failed signing re-authentications
+    commitment_breach_severity: str = "general"  # severity of the commitment_breach credit record
+    commitment_default_validity_days: int = 365  # paper commitments recorded without a template
+    commitment_paperless_target_pct: int = 70  # target share of commitments signed online
     log_level: str = "INFO"
     db_pool_size: int = 10
     db_echo: bool = False

@@ -1,5 +1,38 @@
-"""CLI commands of credit: `flask --app backend credit ...`."""
+"""CLI commands of credit: `flask --app backend credit recompute|expire`."""
+
+from __future__ import annotations
+
+import datetime as dt
 
 import click
+from flask import current_app
+from flask.cli import AppGroup
 
-cli = click.Group("credit", help="credit commands.")
+from backend.credit import scoring
+from backend.db import session_scope
+
+cli = AppGroup("credit", help="Personal and enterprise credit.")
+
+
+@cli.command("recompute")
+@click.option("--subject", "subject", default=None, help="a person id (per_...) or organisation id (org_...)")
+def recompute(subject: str | None) -> None:
+    """Recompute and store the score of one subject, or of every subject."""
+    from backend.credit import service
+
+    with session_scope(current_app.extensions["session_factory"]) as session:
+        count = service.recompute_all(session=session, subject_id=subject)
+    click.echo(f"recomputed {count} subject(s)")
+
+
+@cli.command("expire")
+@click.option("--as-of", "as_of", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="end publicity periods due by the end of this day (Beijing time)")
+def expire(as_of: dt.datetime) -> None:
+    """End the publicity periods due by a date and recompute the subjects concerned."""
+    from backend.credit import service
+
+    moment = dt.datetime.combine(as_of.date() + dt.timedelta(days=1), dt.time(), tzinfo=scoring.SHANGHAI)
+    with session_scope(current_app.extensions["session_factory"]) as session:
+        records, subjects = service.expire(session=session, as_of=moment.astimezone(dt.UTC))
+    click.echo(f"expired {records} record(s); recomputed {subjects} subject(s)")

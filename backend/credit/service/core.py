@@ -1,0 +1,546 @@
+"""Records, scores and standings: ingestion (one or a batch), recomputation, the contract
+other domains call (get_standing, record_event, log_query, update_points_rating,
+list_subject_records).
+
+Concurrency: a recompute first takes the subject's standing row (insert-ignore, then
+SELECT ... FOR UPDATE in subject order), then reads the records. Two transactions changing
+the same subject therefore queue, and the second sees the first's records: the stored
+snapshot never misses a committed record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Table, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from backend.actor import Actor
+from backend.config import Settings
+from backend.credit import scoring
+from backend.credit.models import (
+    POLARITIES,
+    CreditCategory,
+    CreditQuery,
+    CreditRecord,
+    CreditStanding,
+    ScoreModel,
+    ScoreSnapshot,
+)
+from backend.credit.service import bulk
+from backend.db import new_id, utcnow
+from backend.errors import Invalid, NotFound, register_messages
+from backend.identity import ids, pii
+from backend.identity import service as identity_service
+from backend.identity.models import Organisation, Person
+
+register_messages(
+    {
+        "unknown_category": ("信用记录类别不存在", "Unknown category", "类别 {category} 不存在。", "Category {category} does not exist."),
+        "invalid_polarity": ("记录性质无效", "Invalid polarity", "该类别的记录性质只能是 {allowed}。", "This category allows polarity {allowed}."),
+        "invalid_severity": ("严重程度无效", "Invalid severity", "该类别的失信记录严重程度只能是 {allowed}。", "This category allows severity {allowed}."),
+        "subject_required": ("缺少信用主体", "Subject required", "请提供 id_number 或 credit_code 其中之一。", "Give exactly one of id_number or credit_code."),
+        "invalid_record": ("记录字段无效", "Invalid record", "字段 {field} 无效。", "Field {field} is invalid."),
+        "occurred_in_future": ("发生时间晚于当前时间", "Occurred in the future", "记录的发生时间不能晚于当前时间。", "A record cannot have occurred in the future."),
+        "too_many_records": ("单批记录过多", "Too many records", "每批最多 {max} 条记录。", "At most {max} records per batch."),
+        "person_not_found": ("人员不存在", "Person not found", "找不到该人员。", "No such person."),
+        "record_not_found": ("信用记录不存在", "Record not found", "找不到该信用记录。", "No such credit record."),
+        "credit_not_found": ("信用信息不存在", "Credit not found", "找不到该主体的信用信息。", "No credit information for this subject."),
+        "model_not_found": ("评分模型不存在", "Score model not found", "找不到该评分模型版本。", "No such score model version."),
+        "model_exists": ("评分模型版本已存在", "Model version exists", "该评分模型版本已存在。", "This score model version already exists."),
+        "invalid_model": ("评分模型参数无效", "Invalid score model", "{problem}", "{problem}"),
+    }
+)
+
+PERSON = "person"
+ENTERPRISE = "enterprise"
+_ST = cast(Table, CreditStanding.__table__)
+_SNAP = cast(Table, ScoreSnapshot.__table__)
+_RECORDS = cast(Table, CreditRecord.__table__)
+
+
+# --------------------------------------------------------------------------- reference data
+
+
+def categories(*, session: Session) -> dict[str, CreditCategory]:
+    """Every category by code (reference data seeded by the migration)."""
+    return {c.code: c for c in session.scalars(select(CreditCategory).order_by(CreditCategory.sort))}
+
+
+def category_names(*, session: Session) -> dict[str, tuple[str, str]]:
+    return {c.code: (c.name_zh, c.name_en) for c in categories(session=session).values()}
+
+
+def active_model(*, session: Session, kind: str) -> tuple[str, dict[str, Any]]:
+    model = session.scalars(select(ScoreModel).where(ScoreModel.subject_kind == kind, ScoreModel.active.is_(True))
+                            .order_by(ScoreModel.activated_at.desc())).first()
+    if model is None:  # only if the seeded rows were deleted by hand
+        default = scoring.DEFAULT_PERSON_MODEL if kind == PERSON else scoring.DEFAULT_ENTERPRISE_MODEL
+        return f"{kind}-default", default
+    return model.version, model.params
+
+
+def subject_kind(subject_id: str) -> str:
+    return PERSON if subject_id.startswith("per_") else ENTERPRISE
+
+
+# --------------------------------------------------------------------------- records
+
+
+def publicity_end(category: CreditCategory, polarity: str, severity: str | None, occurred_at: dt.datetime) -> dt.datetime:
+    key = "positive" if polarity == "positive" else (severity or "minor")
+    months = category.publicity_months.get(key) or category.publicity_months.get("positive") or [36, 36]
+    return scoring.add_months(occurred_at, int(months[1]))
+
+
+def publicity_min_end(category: CreditCategory, record: CreditRecord) -> dt.datetime:
+    """The end of the minimum publicity period (earliest repair)."""
+    key = "positive" if record.polarity == "positive" else (record.severity or "minor")
+    months = category.publicity_months.get(key) or [0, 0]
+    return scoring.add_months(record.occurred_at, int(months[0]))
+
+
+@dataclass
+class ItemResult:
+    source_ref: str
+    result: str  # created | duplicate | error
+    id: str | None = None
+    error: dict[str, Any] | None = None
+    subject_id: str | None = None
+
+
+def check_fields(cats: dict[str, CreditCategory], *, category: str, polarity: str | None,
+                 severity: str | None) -> tuple[CreditCategory, str, str | None]:
+    """The category, polarity and severity of a record, or Invalid with a stable code."""
+    cat = cats.get(category)
+    if cat is None:
+        raise Invalid("unknown_category", category=category)
+    allowed_pol = list(POLARITIES) if cat.polarity == "either" else [cat.polarity]
+    pol = polarity or (cat.polarity if cat.polarity != "either" else None)
+    if pol not in allowed_pol:
+        raise Invalid("invalid_polarity", allowed="/".join(allowed_pol))
+    if pol == "negative":
+        if severity not in cat.severities:
+            raise Invalid("invalid_severity", allowed="/".join(cat.severities))
+    elif severity is not None:
+        raise Invalid("invalid_severity", allowed="-")
+    return cat, pol, severity if pol == "negative" else None
+
+
+def _insert(session: Session) -> Any:
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _insert_records(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """INSERT ... ON CONFLICT (source_org_id, source_ref) DO NOTHING; the ids actually inserted."""
+    if not rows:
+        return set()
+    return set(bulk.insert_rows(session, _RECORDS, rows, conflict=["source_org_id", "source_ref"], returning="id"))
+
+
+def _resolve_people(session: Session, settings: Settings, numbers: set[str]) -> dict[str, str]:
+    """ID number -> person id, creating persons (blind index + cipher) for numbers seen first."""
+    if not numbers:
+        return {}
+    blinds = {n: identity_service.blind_index(settings=settings, id_number=n) for n in numbers}
+    found = dict(session.execute(select(Person.id_blind, Person.id).where(Person.id_blind.in_(blinds.values()))).tuples().all())
+    missing = [n for n in numbers if blinds[n] not in found]
+    if missing:
+        now = utcnow()
+        rows = [{"id": new_id("per"), "id_blind": blinds[n],
+                 "id_cipher": pii.encrypt(settings.pii_key_bytes, n, "id_number"),
+                 "id_masked": ids.mask_id_number(n), "created_at": now} for n in sorted(missing)]
+        bulk.insert_rows(session, cast(Table, Person.__table__), rows, conflict=["id_blind"])
+        found.update(session.execute(select(Person.id_blind, Person.id).where(
+            Person.id_blind.in_([blinds[n] for n in missing]))).tuples().all())
+    return {n: found[blinds[n]] for n in numbers}
+
+
+def _resolve_orgs(session: Session, codes: set[str]) -> dict[str, str]:
+    """Credit code -> organisation id. A valid code with no organisation yet gets an enterprise
+    stub (name = the code, region = the code's division digits), so its records count from the
+    start and an enterprise claim for that code later finds them."""
+    if not codes:
+        return {}
+    found = dict(session.execute(select(Organisation.credit_code, Organisation.id)
+                                 .where(Organisation.credit_code.in_(codes))).tuples().all())
+    missing = sorted(c for c in codes if c not in found)
+    if missing:
+        now = utcnow()
+        rows = [{"id": new_id("org"), "kind": "enterprise", "name": f"企业 {c}", "credit_code": c,
+                 "region_code": c[2:8], "created_at": now} for c in missing]
+        session.execute(_insert(session)(Organisation.__table__).on_conflict_do_nothing(
+            index_elements=["credit_code"]), rows)
+        found.update(session.execute(select(Organisation.credit_code, Organisation.id)
+                                     .where(Organisation.credit_code.in_(missing))).tuples().all())
+    return {c: found[c] for c in codes}
+
+
+def ingest(*, session: Session, settings: Settings, source_org_id: str, items: Sequence[dict[str, Any]],
+           cause: str = "record_created") -> list[ItemResult]:
+    """Validate, resolve subjects, insert-ignore and recompute, for a batch of raw items.
+
+    Each item: id_number | credit_code | person_id | org_id, category, polarity?, severity?,
+    source_ref, occurred_at (aware datetime or ISO string), decision. A bad item gets an error
+    result and never stops the others. Does not commit.
+    """
+    cats = categories(session=session)
+    now = utcnow()
+    results: list[ItemResult] = []
+    pending: list[tuple[int, dict[str, Any], dict[str, Any]]] = []  # (result index, row, subject key)
+    seen_refs: set[str] = set()
+    numbers: set[str] = set()
+    codes: set[str] = set()
+    for raw in items:
+        ref = raw.get("source_ref") if isinstance(raw, dict) else None
+        ref_s = ref.strip() if isinstance(ref, str) else ""
+        res = ItemResult(source_ref=ref_s if isinstance(ref, str) else "", result="error")
+        results.append(res)
+        try:
+            row, key = _check_item(cats, raw, ref_s, now)
+        except Invalid as exc:
+            res.error = {"code": exc.code, **exc.params}
+            continue
+        if ref_s in seen_refs:
+            res.result = "duplicate"  # resolved to the first occurrence's id below
+            pending.append((len(results) - 1, {}, {"dup_of": ref_s}))
+            continue
+        seen_refs.add(ref_s)
+        if "id_number" in key:
+            numbers.add(key["id_number"])
+        elif "credit_code" in key:
+            codes.add(key["credit_code"])
+        pending.append((len(results) - 1, row, key))
+
+    people = _resolve_people(session, settings, numbers)
+    orgs = _resolve_orgs(session, codes)
+    rows: list[dict[str, Any]] = []
+    for _i, row, key in pending:
+        if "dup_of" in key:
+            continue
+        if "id_number" in key:
+            row["person_id"] = people[key["id_number"]]
+        elif "credit_code" in key:
+            row["org_id"] = orgs[key["credit_code"]]
+        else:
+            row.update(key)
+        row.update(id=new_id("crr"), source_org_id=source_org_id, status="active", created_at=now, updated_at=now)
+        rows.append(row)
+    inserted = _insert_records(session, rows)
+    existing: dict[str, tuple[str, str]] = {}
+    refs = list(seen_refs)
+    for start in range(0, len(refs), 500):
+        chunk = refs[start:start + 500]
+        existing.update({r: (i, p or o or "") for r, i, p, o in session.execute(
+            select(CreditRecord.source_ref, CreditRecord.id, CreditRecord.person_id, CreditRecord.org_id)
+            .where(CreditRecord.source_org_id == source_org_id, CreditRecord.source_ref.in_(chunk))).tuples()})
+    changed: dict[str, list[dict[str, Any]]] = {}
+    by_ref = {r["source_ref"]: r for r in rows}
+    for i, _row, key in pending:
+        res = results[i]
+        rid, subject = existing[key.get("dup_of", res.source_ref)]
+        res.id, res.subject_id = rid, subject
+        if "dup_of" not in key and rid in inserted:
+            res.result = "created"
+            r = by_ref[res.source_ref]
+            changed.setdefault(subject, []).append({"record_id": rid, "change": "created", "category": r["category"]})
+        else:
+            res.result = "duplicate"
+    if changed:
+        recompute(session=session, subject_ids=list(changed), cause=cause, changes=changed)
+    return results
+
+
+def _parse_time(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise Invalid("invalid_record", field="occurred_at") from exc
+    else:
+        raise Invalid("invalid_record", field="occurred_at")
+    if moment.tzinfo is None:  # a local time from a Chinese department: Beijing time
+        moment = moment.replace(tzinfo=scoring.SHANGHAI)
+    return moment.astimezone(dt.UTC)
+
+
+@functools.lru_cache(maxsize=65536)
+def _normal_id_number(value: str) -> str | None:
+    """ids.normalize_id_number, cached: a batch names the same people again and again."""
+    return ids.normalize_id_number(value)
+
+
+def _text(raw: dict[str, Any], name: str, max_len: int, required: bool = True) -> str | None:
+    value = raw.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > max_len:
+        raise Invalid("invalid_record", field=name)
+    return value.strip()
+
+
+_ITEM_FIELDS = frozenset({"id_number", "credit_code", "person_id", "org_id", "category", "polarity", "severity",
+                          "source_ref", "occurred_at", "decision"})
+
+
+def _check_item(cats: dict[str, CreditCategory], raw: Any, ref: str,
+                now: dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    if not isinstance(raw, dict):
+        raise Invalid("invalid_record", field="record")
+    unknown = sorted(set(raw) - _ITEM_FIELDS)
+    if unknown:
+        raise Invalid("invalid_record", field=unknown[0])
+    _text(raw, "source_ref", 100)
+    subjects = [k for k in ("id_number", "credit_code", "person_id", "org_id") if raw.get(k) not in (None, "")]
+    if len(subjects) != 1:
+        raise Invalid("subject_required")
+    key: dict[str, Any]
+    if subjects[0] == "id_number":
+        number = _normal_id_number(raw["id_number"]) if isinstance(raw["id_number"], str) else None
+        if number is None:
+            raise Invalid("invalid_id_number")
+        key = {"id_number": number}
+    elif subjects[0] == "credit_code":
+        code = ids.normalize_credit_code(raw["credit_code"]) if isinstance(raw["credit_code"], str) else None
+        if code is None:
+            raise Invalid("invalid_credit_code")
+        key = {"credit_code": code}
+    else:
+        key = {subjects[0]: raw[subjects[0]]}
+    category = raw.get("category")
+    polarity = raw.get("polarity")
+    severity = raw.get("severity")
+    if not isinstance(category, str) or not (polarity is None or isinstance(polarity, str)) \
+            or not (severity is None or isinstance(severity, str)):
+        raise Invalid("invalid_record", field="category/polarity/severity")
+    cat, pol, sev = check_fields(cats, category=category, polarity=polarity, severity=severity)
+    occurred = _parse_time(raw.get("occurred_at"))
+    if occurred > now + dt.timedelta(minutes=5):
+        raise Invalid("occurred_in_future")
+    decision = _text(raw, "decision", 2000)
+    row = {"category": cat.code, "polarity": pol, "severity": sev, "source_ref": ref, "occurred_at": occurred,
+           "decision": decision, "publicity_end": publicity_end(cat, pol, sev, occurred)}
+    return row, key
+
+
+# --------------------------------------------------------------------------- recomputation
+
+
+@dataclass
+class StandingRow:
+    """A subject's standing as computed (the attributes of CreditStanding)."""
+
+    subject_id: str
+    score: int
+    level: str
+    model_version: str
+    dimensions: list[dict[str, Any]]
+    reasons: list[dict[str, Any]]
+    serious_dishonesty: bool
+    red_list: bool
+    points_rating: int
+    as_of: dt.datetime
+    snapshot_id: str | None = None
+
+
+
+
+def _lock_standings(session: Session, subject_ids: list[str]) -> dict[str, tuple[int, str, int]]:
+    """Create missing standing rows, then lock them in subject order: {subject: (score, level, rating)}."""
+    now = utcnow()
+    rows = [{"subject_id": s, "subject_kind": subject_kind(s), "score": 0, "level": "", "model_version": "",
+             "dimensions": [], "reasons": [], "serious_dishonesty": False, "red_list": False,
+             "points_rating": 0, "as_of": now} for s in subject_ids]
+    bulk.insert_rows(session, _ST, rows, conflict=["subject_id"])
+    locked: dict[str, tuple[int, str, int]] = {}
+    for start in range(0, len(subject_ids), 1000):
+        chunk = subject_ids[start:start + 1000]
+        stmt = (select(_ST.c.subject_id, _ST.c.score, _ST.c.level, _ST.c.points_rating)
+                .where(_ST.c.subject_id.in_(chunk)).order_by(_ST.c.subject_id).with_for_update())
+        locked.update({sid: (score, level, rating) for sid, score, level, rating in session.execute(stmt).tuples()})
+    return locked
+
+
+def record_inputs(session: Session, subject_ids: list[str], cats: dict[str, CreditCategory]) -> dict[str, list[scoring.RecordInput]]:
+    people = [s for s in subject_ids if subject_kind(s) == PERSON]
+    orgs = [s for s in subject_ids if subject_kind(s) != PERSON]
+    out: dict[str, list[scoring.RecordInput]] = {s: [] for s in subject_ids}
+    conds = []
+    if people:
+        conds.append(CreditRecord.person_id.in_(people))
+    if orgs:
+        conds.append(CreditRecord.org_id.in_(orgs))
+    if not conds:
+        return out
+    cols = (CreditRecord.id, CreditRecord.person_id, CreditRecord.org_id, CreditRecord.category,
+            CreditRecord.polarity, CreditRecord.severity, CreditRecord.status, CreditRecord.occurred_at,
+            CreditRecord.publicity_end)
+    stmt = select(*cols).where(or_(*conds), CreditRecord.status.in_(scoring.COUNTED_STATUSES))
+    for rid, pid, oid, cat, pol, sev, status, occ, end in session.execute(stmt).tuples():
+        c = cats.get(cat)
+        out[pid or oid or ""].append(scoring.RecordInput(
+            id=rid, category=cat, polarity=pol, severity=sev, status=status, occurred_at=occ, publicity_end=end,
+            dimension=c.positive_dimension if c else None))
+    return out
+
+
+def recompute(*, session: Session, subject_ids: Iterable[str], cause: str,
+              changes: dict[str, list[dict[str, Any]]] | None = None,
+              as_of: dt.datetime | None = None) -> dict[str, StandingRow]:
+    """Recompute and store a snapshot for each subject, in the caller's transaction."""
+    ordered = sorted(set(subject_ids))
+    if not ordered:
+        return {}
+    as_of = as_of or utcnow()
+    locked = _lock_standings(session, ordered)
+    cats = categories(session=session)
+    inputs = record_inputs(session, ordered, cats)
+    people = [s for s in ordered if subject_kind(s) == PERSON]
+    verified: set[str] = set()
+    for start in range(0, len(people), 1000):
+        verified.update(session.scalars(select(Person.id).where(
+            Person.id.in_(people[start:start + 1000]), Person.verified_at.is_not(None))))
+    models = {kind: active_model(session=session, kind=kind) for kind in {subject_kind(s) for s in ordered}}
+    names = {c.code: (c.name_zh, c.name_en) for c in cats.values()}
+    snapshots: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    out: dict[str, StandingRow] = {}
+    for sid in ordered:
+        previous, previous_level, rating = locked[sid]
+        version, params = models[subject_kind(sid)]
+        result = scoring.compute(inputs[sid], scoring.Subject(verified=sid in verified, points_rating=rating),
+                                 params, version, as_of)
+        for reason in result.reasons:  # rendered once here, so reads never look anything up
+            reason["text_zh"] = scoring.render_reason(reason, "zh", names)
+            reason["text_en"] = scoring.render_reason(reason, "en", names)
+        snap_id = new_id("csn")
+        snapshots.append({
+            "id": snap_id, "subject_id": sid, "score": result.score, "level": result.level,
+            "previous_score": previous if previous_level else None, "model_version": version,
+            "dimensions": result.dimensions, "reasons": result.reasons, "cause": cause,
+            "changes": (changes or {}).get(sid, []), "as_of": as_of,
+        })
+        row = StandingRow(subject_id=sid, score=result.score, level=result.level, model_version=version,
+                          dimensions=result.dimensions, reasons=result.reasons,
+                          serious_dishonesty=result.serious_dishonesty, red_list=result.red_list,
+                          points_rating=rating, as_of=as_of, snapshot_id=snap_id)
+        out[sid] = row
+        updates.append({"subject_id": sid, "score": row.score, "level": row.level, "model_version": version,
+                        "dimensions": row.dimensions, "reasons": row.reasons,
+                        "serious_dishonesty": row.serious_dishonesty, "red_list": row.red_list,
+                        "as_of": as_of, "snapshot_id": snap_id})
+    bulk.insert_rows(session, _SNAP, snapshots)
+    bulk.update_rows(session, _ST, "subject_id", updates)
+    return out
+
+
+# --------------------------------------------------------------------------- contract used by other domains
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A person's current credit as other domains may use it (read from the latest snapshot)."""
+
+    person_id: str
+    score: int
+    level: str  # AAA | AA | A | B | C
+    serious_dishonesty: bool  # an active black_list record: never eligible for any benefit
+    red_list: bool  # an active red_list record
+    model_version: str
+
+
+def _standing(row: CreditStanding | StandingRow) -> Standing:
+    return Standing(person_id=row.subject_id, score=row.score, level=row.level,
+                    serious_dishonesty=row.serious_dishonesty, red_list=row.red_list,
+                    model_version=row.model_version)
+
+
+def latest_standing(*, session: Session, subject_id: str) -> CreditStanding | None:
+    """The stored standing (fresh from the database: recomputes write it with Core statements)."""
+    row = session.get(CreditStanding, subject_id, populate_existing=True)
+    return row if row is not None and row.level else None
+
+
+def get_standing(*, session: Session, person_id: str) -> Standing:
+    """The person's latest score snapshot (computed and stored first if the person has none)."""
+    row: CreditStanding | StandingRow | None = latest_standing(session=session, subject_id=person_id)
+    if row is None:
+        if session.get(Person, person_id) is None:
+            raise NotFound("person_not_found")
+        row = recompute(session=session, subject_ids=[person_id], cause="first_read")[person_id]
+    return _standing(row)
+
+
+def record_event(*, session: Session, settings: Settings, source_org_id: str, category: str,
+                 source_ref: str, occurred_at: dt.datetime, decision: str, severity: str | None = None,
+                 polarity: str | None = None, subject_person_id: str | None = None,
+                 subject_org_id: str | None = None) -> tuple[CreditRecord, bool]:
+    """Write one credit record for a person or an enterprise, in the caller's transaction.
+
+    Idempotent on (source_org_id, source_ref): returns (record, created). Recomputes the
+    subject's score and stores a snapshot. Polarity defaults to the category's.
+    """
+    if (subject_person_id is None) == (subject_org_id is None):
+        raise Invalid("subject_required")
+    if subject_person_id is not None and session.get(Person, subject_person_id) is None:
+        raise NotFound("person_not_found")
+    if subject_org_id is not None and session.get(Organisation, subject_org_id) is None:
+        raise NotFound("org_not_found")
+    item: dict[str, Any] = {"category": category, "polarity": polarity, "severity": severity,
+                            "source_ref": source_ref, "occurred_at": occurred_at, "decision": decision}
+    if subject_person_id is not None:
+        item["person_id"] = subject_person_id
+    else:
+        item["org_id"] = subject_org_id
+    (res,) = ingest(session=session, settings=settings, source_org_id=source_org_id, items=[item])
+    if res.result == "error":
+        assert res.error is not None
+        params = {k: v for k, v in res.error.items() if k != "code"}
+        raise Invalid(res.error["code"], **params)
+    record = session.get(CreditRecord, res.id)
+    assert record is not None
+    return record, res.result == "created"
+
+
+def log_query(*, session: Session, actor: Actor, org_id: str, person_id: str, purpose: str) -> None:
+    """Append an organisation's look at a person's credit to the query log (caller commits)."""
+    session.execute(insert(CreditQuery).values(id=new_id("cqy"), person_id=person_id, org_id=org_id,
+                                               account_id=actor.account_id, purpose=purpose[:200], at=utcnow()))
+
+
+def update_points_rating(*, session: Session, person_id: str, rating: int) -> None:
+    """Points calls this with the person's total 厚德积分 rating across villages when it changes;
+    credit stores it and recomputes the public-welfare dimension (caller commits)."""
+    _score, level, previous = _lock_standings(session, [person_id])[person_id]
+    if previous == rating and level:
+        return
+    session.execute(update(_ST).where(_ST.c.subject_id == person_id).values(points_rating=rating))
+    recompute(session=session, subject_ids=[person_id], cause="points_rating",
+              changes={person_id: [{"change": "points_rating", "from": previous, "to": rating}]})
+
+
+def list_subject_records(*, session: Session, person_id: str | None = None,
+                         org_id: str | None = None) -> list[CreditRecord]:
+    """The records a subject may see of itself (for sealed credit reports), newest first."""
+    if (person_id is None) == (org_id is None):
+        raise Invalid("subject_required")
+    col = CreditRecord.person_id if person_id is not None else CreditRecord.org_id
+    return list(session.scalars(select(CreditRecord).where(col == (person_id or org_id))
+                                .order_by(CreditRecord.occurred_at.desc(), CreditRecord.id.desc())))
+
+
+def _on_verified(session: Session, person_id: str) -> None:
+    recompute(session=session, subject_ids=[person_id], cause="verified",
+              changes={person_id: [{"change": "verified"}]})
+
+
+if _on_verified not in identity_service.verification_hooks:
+    identity_service.verification_hooks.append(_on_verified)

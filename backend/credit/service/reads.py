@@ -1,0 +1,166 @@
+"""What residents, departments and enterprises read: my credit (from the stored standing,
+never recomputed), records, history, the query log, enterprise grades; categories."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.actor import Actor
+from backend.credit import scoring
+from backend.credit.models import (
+    CreditCategory,
+    CreditQuery,
+    CreditRecord,
+    CreditStanding,
+    ScoreSnapshot,
+)
+from backend.credit.service import core
+from backend.errors import NotFound
+from backend.identity.models import Membership, Organisation
+from backend.pagination import Page, decode_cursor, encode_cursor, paginate
+
+
+def list_categories(*, session: Session) -> list[CreditCategory]:
+    return list(core.categories(session=session).values())
+
+
+def _localise(standing: Any, lang: str) -> dict[str, Any]:
+    en = lang == "en"
+    level_name = scoring.LEVEL_NAMES.get(standing.level, ("", ""))
+    return {
+        "score": standing.score,
+        "level": standing.level,
+        "level_name": level_name[1] if en else level_name[0],
+        "model_version": standing.model_version,
+        "dimensions": [
+            {**d, "name": scoring.DIMENSION_NAMES.get(d["code"], (d["code"], d["code"]))[1 if en else 0]}
+            for d in standing.dimensions
+        ],
+        "reasons": [r.get("text_en" if en else "text_zh", "") for r in standing.reasons][:4],
+        "as_of": standing.as_of,
+    }
+
+
+def my_credit(*, session: Session, actor: Actor, lang: str) -> dict[str, Any]:
+    """The latest stored score: one primary-key read. Computed (and committed) only for a resident
+    verified before credit existed, who has no standing yet."""
+    person_id = actor.person_id or ""
+    standing: Any = session.get(CreditStanding, person_id)
+    if standing is None or not standing.level:
+        standing = core.recompute(session=session, subject_ids=[person_id], cause="first_read")[person_id]
+        session.commit()
+    out = _localise(standing, lang)
+    out.update(serious_dishonesty=standing.serious_dishonesty, red_list=standing.red_list)
+    return out
+
+
+def _record_items(session: Session, records: list[CreditRecord], lang: str) -> list[dict[str, Any]]:
+    cats = core.categories(session=session)
+    orgs = dict(session.execute(select(Organisation.id, Organisation.name).where(
+        Organisation.id.in_({r.source_org_id for r in records}))).tuples().all()) if records else {}
+    en = lang == "en"
+    return [{
+        "id": r.id, "category": r.category,
+        "category_name": (cats[r.category].name_en if en else cats[r.category].name_zh) if r.category in cats else r.category,
+        "polarity": r.polarity, "severity": r.severity, "status": r.status, "source_org_id": r.source_org_id,
+        "source_org_name": orgs.get(r.source_org_id), "source_ref": r.source_ref, "occurred_at": r.occurred_at,
+        "decision": r.decision, "publicity_end": r.publicity_end, "person_id": r.person_id, "org_id": r.org_id,
+        "created_at": r.created_at, "updated_at": r.updated_at,
+    } for r in records]
+
+
+def my_records(*, session: Session, actor: Actor, status: str | None, limit: int, cursor: str | None,
+               lang: str) -> Page:
+    stmt = select(CreditRecord).where(CreditRecord.person_id == (actor.person_id or ""))
+    if status:
+        stmt = stmt.where(CreditRecord.status == status)
+    page = paginate(session, stmt, CreditRecord.id, limit=limit, cursor=cursor)
+    page.items = _record_items(session, page.items, lang)
+    return page
+
+
+def department_records(*, session: Session, org_id: str, subject: str | None, category: str | None,
+                       status: str | None, limit: int, cursor: str | None, lang: str) -> Page:
+    """Records this department supplied (every status: the department keeps them for audit)."""
+    stmt = select(CreditRecord).where(CreditRecord.source_org_id == org_id)
+    if subject:
+        col = CreditRecord.person_id if subject.startswith("per_") else CreditRecord.org_id
+        stmt = stmt.where(col == subject)
+    if category:
+        stmt = stmt.where(CreditRecord.category == category)
+    if status:
+        stmt = stmt.where(CreditRecord.status == status)
+    page = paginate(session, stmt, CreditRecord.id, limit=limit, cursor=cursor)
+    page.items = _record_items(session, page.items, lang)
+    return page
+
+
+def my_history(*, session: Session, actor: Actor, limit: int, cursor: str | None, lang: str) -> Page:
+    stmt = select(ScoreSnapshot).where(ScoreSnapshot.subject_id == (actor.person_id or ""))
+    page = paginate(session, stmt, ScoreSnapshot.id, limit=limit, cursor=cursor)
+    page.items = [{
+        "id": s.id, **_localise(s, lang), "previous_score": s.previous_score,
+        "delta": None if s.previous_score is None else s.score - s.previous_score,
+        "cause": s.cause, "changes": s.changes,
+    } for s in page.items]
+    return page
+
+
+def my_queries(*, session: Session, actor: Actor, limit: int, cursor: str | None) -> Page:
+    stmt = select(CreditQuery).where(CreditQuery.person_id == (actor.person_id or ""))
+    page = paginate(session, stmt, CreditQuery.id, limit=limit, cursor=cursor)
+    names = dict(session.execute(select(Organisation.id, Organisation.name).where(
+        Organisation.id.in_({q.org_id for q in page.items}))).tuples().all()) if page.items else {}
+    page.items = [{"id": q.id, "org_id": q.org_id, "org_name": names.get(q.org_id), "purpose": q.purpose,
+                   "at": q.at} for q in page.items]
+    return page
+
+
+# --------------------------------------------------------------------------- enterprises
+
+
+def _may_see_enterprise(session: Session, actor: Actor, org_id: str) -> bool:
+    if actor.is_admin:
+        return True
+    rows = session.execute(
+        select(Membership.org_id, Membership.role, Organisation.kind)
+        .join(Organisation, Organisation.id == Membership.org_id)
+        .where(Membership.account_id == actor.account_id)
+    ).tuples()
+    return any((oid == org_id and role == "admin") or (kind == "department" and role == "officer")
+               for oid, role, kind in rows)
+
+
+def enterprise_credit(*, session: Session, actor: Actor, org_id: str, lang: str) -> dict[str, Any]:
+    """An enterprise's grade for its admin (legal representative) or any department officer; 404 otherwise."""
+    org = session.get(Organisation, org_id)
+    if org is None or org.kind != "enterprise" or not _may_see_enterprise(session, actor, org_id):
+        raise NotFound("org_not_found")
+    standing: Any = core.latest_standing(session=session, subject_id=org_id)
+    if standing is None:
+        standing = core.recompute(session=session, subject_ids=[org_id], cause="first_read")[org_id]
+        session.commit()
+    out = _localise(standing, lang)
+    out.update(org_id=org.id, name=org.name, credit_code=org.credit_code, grade=standing.level,
+               serious_dishonesty=standing.serious_dishonesty)
+    return out
+
+
+def department_enterprises(*, session: Session, grade: str | None, limit: int, cursor: str | None) -> Page:
+    """Graded supervision (分级分类监管): enterprises with their grade; filter grade=D for the D list."""
+    stmt = (select(CreditStanding, Organisation)
+            .join(Organisation, Organisation.id == CreditStanding.subject_id)
+            .where(CreditStanding.subject_kind == core.ENTERPRISE, CreditStanding.level != ""))
+    if grade:
+        stmt = stmt.where(CreditStanding.level == grade)
+    if cursor:
+        stmt = stmt.where(CreditStanding.subject_id > decode_cursor(cursor))
+    rows = list(session.execute(stmt.order_by(CreditStanding.subject_id).limit(limit + 1)).tuples().all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [{"org_id": o.id, "name": o.name, "credit_code": o.credit_code, "grade": s.level, "score": s.score,
+              "serious_dishonesty": s.serious_dishonesty, "as_of": s.as_of} for s, o in rows]
+    return Page(items=items, next_cursor=encode_cursor(rows[-1][0].subject_id) if more and rows else None)

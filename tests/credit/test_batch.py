@@ -1,0 +1,154 @@
+"""Department batch ingestion: per-item results, idempotency, subjects without accounts."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.credit.models import CreditRecord
+from backend.identity.models import Organisation
+from tests.credit.conftest import Dept, item
+from tests.factories import Factory, invalid_id_number, valid_credit_code, valid_id_number
+
+
+def test_batch_reports_created_duplicate_and_error_per_item(client: FlaskClient, dept: Dept,
+                                                            factory: Factory) -> None:
+    resident = factory.user("resident")
+    body = {"records": [
+        item("R-1", id_number=resident.id_number),
+        item("R-2", id_number=invalid_id_number()),
+        item("R-3", id_number=resident.id_number, category="no_such_category"),
+        item("R-4", id_number=resident.id_number, category="black_list", severity="minor"),
+        item("R-5", id_number=resident.id_number, category="volunteer_service", severity=None),
+        item("R-1", id_number=resident.id_number),
+        {"source_ref": "R-6", "category": "honour", "occurred_at": "2026-01-01T00:00:00Z", "decision": "x"},
+        item("R-7", id_number=resident.id_number, occurred_at="2999-01-01T00:00:00Z"),
+        item("R-8", id_number=resident.id_number, category="inspection", severity=None),
+    ]}
+    resp = client.post(dept.batch_url(), json=body, headers=dept.headers)
+    assert resp.status_code == 200, resp.json
+    results = [(i["source_ref"], i["result"], (i.get("error") or {}).get("code")) for i in resp.json["items"]]
+    assert results == [
+        ("R-1", "created", None), ("R-2", "error", "invalid_id_number"), ("R-3", "error", "unknown_category"),
+        ("R-4", "error", "invalid_severity"), ("R-5", "created", None), ("R-1", "duplicate", None),
+        ("R-6", "error", "subject_required"), ("R-7", "error", "occurred_in_future"),
+        ("R-8", "error", "invalid_polarity"),
+    ]
+    assert (resp.json["created"], resp.json["duplicate"], resp.json["error"]) == (2, 1, 6)
+    assert resp.json["items"][5]["id"] == resp.json["items"][0]["id"]
+
+    again = client.post(dept.batch_url(), json=body, headers=dept.headers)
+    assert [i["result"] for i in again.json["items"]][:1] == ["duplicate"]
+    assert again.json["created"] == 0
+
+    me = client.get("/api/v1/me/credit", headers=resident.headers)
+    assert me.json["score"] == 620 - 40 + 10  # the general penalty and the volunteer record
+
+
+def test_records_for_a_person_without_account_show_up_after_verification(
+        client: FlaskClient, dept: Dept, factory: Factory) -> None:
+    number = valid_id_number()
+    resp = client.post(dept.batch_url(), json={"records": [item("N-1", id_number=number)]}, headers=dept.headers)
+    assert resp.json["items"][0]["result"] == "created"
+    later = factory.user("resident", id_number=number)
+    records = client.get("/api/v1/me/credit/records", headers=later.headers)
+    assert [r["source_ref"] for r in records.json["items"]] == ["N-1"]
+    credit = client.get("/api/v1/me/credit", headers=later.headers)
+    assert (credit.json["score"], credit.json["level"]) == (580, "B")
+
+
+def test_a_credit_code_without_organisation_gets_an_enterprise_stub(
+        client: FlaskClient, dept: Dept, session: Session) -> None:
+    code = valid_credit_code()
+    resp = client.post(dept.batch_url(), json={"records": [
+        item("E-1", credit_code=code, category="administrative_license", severity=None)]}, headers=dept.headers)
+    assert resp.json["items"][0]["result"] == "created"
+    org = session.scalars(select(Organisation).where(Organisation.credit_code == code)).one()
+    kind, region = org.kind, org.region_code
+    session.rollback()
+    assert kind == "enterprise" and region == code[2:8]
+    wrong = next(c for c in "0123456789" if c != code[-1])
+    bad = client.post(dept.batch_url(), json={"records": [item("E-2", credit_code=code[:-1] + wrong)]},
+                      headers=dept.headers)
+    assert bad.json["items"][0]["error"]["code"] == "invalid_credit_code"
+
+
+def test_a_batch_over_the_limit_is_rejected_whole(client: FlaskClient, dept: Dept) -> None:
+    body = {"records": [item(f"L-{i}", id_number=valid_id_number()) for i in range(1001)]}
+    resp = client.post(dept.batch_url(), json=body, headers=dept.headers)
+    assert resp.status_code == 422 and resp.json["code"] == "too_many_records"
+
+
+def test_a_malformed_batch_body_is_a_422_problem(client: FlaskClient, dept: Dept) -> None:
+    for body in ({}, {"records": []}, {"records": "x"}, {"records": [1, None, "a"]}):
+        resp = client.post(dept.batch_url(), json=body, headers=dept.headers)
+        if body.get("records") == [1, None, "a"]:
+            assert resp.status_code == 200
+            assert {i["error"]["code"] for i in resp.json["items"]} == {"invalid_record"}
+        else:
+            assert resp.status_code == 422, body
+            assert resp.content_type == "application/problem+json"
+
+
+def test_only_officers_of_that_department_may_ingest(client: FlaskClient, dept: Dept, factory: Factory) -> None:
+    other = factory.org("department")
+    other_officer = factory.user("officer", other)
+    admin = factory.user("admin", factory.session.get(Organisation, dept.id))
+    body = {"records": [item("A-1", id_number=valid_id_number())]}
+    assert client.post(dept.batch_url(), json=body, headers=other_officer.headers).status_code == 404
+    assert client.post(dept.batch_url(), json=body, headers=admin.headers).status_code == 403
+    assert client.post(dept.batch_url(), json=body).status_code == 401
+    resident = factory.user("resident")
+    assert client.post(dept.batch_url(), json=body, headers=resident.headers).status_code == 404
+
+
+def test_two_concurrent_identical_batches_create_each_record_once(
+        app: Flask, dept: Dept, session: Session) -> None:
+    numbers = [valid_id_number() for _ in range(5)]
+    body = {"records": [item(f"C-{i}", id_number=numbers[i % 5]) for i in range(40)]}
+
+    def send(_: int) -> Any:
+        resp = app.test_client().post(dept.batch_url(), json=body, headers=dept.headers)
+        assert resp.status_code == 200, resp.json
+        return resp.json
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        a, b = list(pool.map(send, range(2)))
+    assert a["created"] + b["created"] == 40
+    assert a["duplicate"] + b["duplicate"] == 40
+    assert [i["id"] for i in a["items"]] == [i["id"] for i in b["items"]]
+    count = session.scalar(select(func.count()).select_from(CreditRecord))
+    session.rollback()
+    assert count == 40
+
+
+def test_department_lists_its_records_with_filters(client: FlaskClient, dept: Dept, factory: Factory) -> None:
+    r1, r2 = factory.user("resident"), factory.user("resident")
+    client.post(dept.batch_url(), json={"records": [
+        item("F-1", id_number=r1.id_number), item("F-2", id_number=r2.id_number, category="honour", severity=None),
+    ]}, headers=dept.headers)
+    url = f"/api/v1/departments/{dept.id}/records"
+    assert len(client.get(url, headers=dept.headers).json["items"]) == 2
+    only = client.get(url, query_string={"subject": r1.person_id}, headers=dept.headers).json["items"]
+    assert [r["source_ref"] for r in only] == ["F-1"]
+    honours = client.get(url, query_string={"category": "honour"}, headers=dept.headers).json["items"]
+    assert [r["source_ref"] for r in honours] == ["F-2"]
+    other = factory.org("department")
+    other_officer = factory.user("officer", other)
+    assert client.get(f"/api/v1/departments/{other.id}/records", headers=other_officer.headers).json["items"] == []
+    assert client.get(url, headers=other_officer.headers).status_code == 404
+
+
+def test_a_retried_batch_with_the_same_idempotency_key_replays_the_first_answer(
+        client: FlaskClient, dept: Dept) -> None:
+    body = {"records": [item("K-1", id_number=valid_id_number())]}
+    headers = {**dept.headers, "Idempotency-Key": "batch-2026-11-23-001"}
+    first = client.post(dept.batch_url(), json=body, headers=headers)
+    again = client.post(dept.batch_url(), json=body, headers=headers)
+    assert first.json["items"][0]["result"] == "created"
+    assert again.json == first.json and again.headers.get("Idempotent-Replayed") == "true"

@@ -1,0 +1,195 @@
+"""Objections (异议) and repairs (信用修复) through HTTP, resident and department side."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from backend.credit import scoring
+from backend.credit.models import CreditObjection
+from tests.credit.conftest import Dept, days_ago, item
+from tests.factories import Factory, User
+
+
+def _ingest(client: FlaskClient, dept: Dept, resident: User, **kwargs: Any) -> str:
+    ref = kwargs.pop("ref", "D-1")
+    resp = client.post(dept.batch_url(), json={"records": [item(ref, id_number=resident.id_number, **kwargs)]},
+                       headers=dept.headers)
+    assert resp.json["items"][0]["result"] == "created", resp.json
+    return str(resp.json["items"][0]["id"])
+
+
+def _score(client: FlaskClient, resident: User) -> int:
+    return int(client.get("/api/v1/me/credit", headers=resident.headers).json["score"])
+
+
+def _status(client: FlaskClient, resident: User, record_id: str) -> str:
+    items = client.get("/api/v1/me/credit/records", headers=resident.headers).json["items"]
+    return str(next(r["status"] for r in items if r["id"] == record_id))
+
+
+def test_filing_marks_the_record_disputed_with_a_working_day_due_date(
+        client: FlaskClient, dept: Dept, factory: Factory) -> None:
+    resident = factory.user("resident")
+    record_id = _ingest(client, dept, resident)
+    resp = client.post("/api/v1/me/credit/objections",
+                       json={"record_id": record_id, "reason": "已在期限内缴纳", "evidence": ["receipt-1.jpg"]},
+                       headers=resident.headers)
+    assert resp.status_code == 201, resp.json
+    body = resp.json
+    created = dt.datetime.fromisoformat(body["created_at"])
+    assert dt.datetime.fromisoformat(body["due_at"]) == scoring.due_at(created, 5)
+    assert body["status"] == "open" and body["evidence"] == ["receipt-1.jpg"]
+    assert _status(client, resident, record_id) == "disputed"
+    assert _score(client, resident) == 580  # a disputed record still counts
+
+    again = client.post("/api/v1/me/credit/objections", json={"record_id": record_id, "reason": "再次"},
+                        headers=resident.headers)
+    assert again.status_code == 409 and again.json["code"] == "objection_open"
+    mine = client.get("/api/v1/me/credit/objections", headers=resident.headers).json["items"]
+    assert [o["id"] for o in mine] == [body["id"]]
+
+
+def test_revoked_objection_removes_the_record_from_the_score(
+        client: FlaskClient, dept: Dept, factory: Factory) -> None:
+    resident = factory.user("resident")
+    record_id = _ingest(client, dept, resident)
+    oid = client.post("/api/v1/me/credit/objections", json={"record_id": record_id, "reason": "处罚已撤销"},
+                      headers=resident.headers).json["id"]
+    listed = client.get(f"/api/v1/departments/{dept.id}/objections", headers=dept.headers).json["items"]
+    assert [o["id"] for o in listed] == [oid]
+    url = f"/api/v1/departments/{dept.id}/objections/{oid}/decision"
+    resp = client.post(url, json={"outcome": "revoked", "note": "原处罚决定已被复议撤销"}, headers=dept.headers)
+    assert resp.status_code == 200 and resp.json["outcome"] == "revoked"
+    assert _status(client, resident, record_id) == "revoked"
+    assert _score(client, resident) == 620
+    twice = client.post(url, json={"outcome": "upheld"}, headers=dept.headers)
+    assert twice.status_code == 409 and twice.json["code"] == "objection_decided"
+    mine = client.get("/api/v1/me/credit/objections", headers=resident.headers).json["items"]
+    assert mine[0]["outcome"] == "revoked" and mine[0]["note"] == "原处罚决定已被复议撤销"
+
+
+def test_upheld_and_corrected_objections(client: FlaskClient, dept: Dept, factory: Factory) -> None:
+    resident = factory.user("resident")
+    first = _ingest(client, dept, resident, ref="U-1")
+    second = _ingest(client, dept, resident, ref="U-2", severity="serious")
+    assert _score(client, resident) == 620 - 40 - 150
+    o1 = client.post("/api/v1/me/credit/objections", json={"record_id": first, "reason": "r"},
+                     headers=resident.headers).json["id"]
+    o2 = client.post("/api/v1/me/credit/objections", json={"record_id": second, "reason": "应为一般"},
+                     headers=resident.headers).json["id"]
+    base = f"/api/v1/departments/{dept.id}/objections"
+    upheld = client.post(f"{base}/{o1}/decision", json={"outcome": "upheld"}, headers=dept.headers)
+    assert upheld.status_code == 200
+    assert _status(client, resident, first) == "active"
+    missing = client.post(f"{base}/{o2}/decision", json={"outcome": "corrected"}, headers=dept.headers)
+    assert missing.status_code == 422 and missing.json["code"] == "corrections_required"
+    bad = client.post(f"{base}/{o2}/decision", json={"outcome": "corrected", "corrections": {"severity": "tiny"}},
+                      headers=dept.headers)
+    assert bad.status_code == 422
+    fixed = client.post(f"{base}/{o2}/decision", json={"outcome": "corrected", "corrections": {"severity": "general"}},
+                        headers=dept.headers)
+    assert fixed.status_code == 200, fixed.json
+    assert _status(client, resident, second) == "active"
+    assert _score(client, resident) == 620 - 40 - 40
+    history = client.get("/api/v1/me/credit/history", headers=resident.headers).json["items"]
+    assert history[0]["cause"] == "objection_corrected" and history[0]["delta"] == 110
+
+
+def test_departments_list_overdue_objections_and_only_their_own(
+        client: FlaskClient, dept: Dept, factory: Factory, session: Session) -> None:
+    resident = factory.user("resident")
+    record_id = _ingest(client, dept, resident)
+    oid = client.post("/api/v1/me/credit/objections", json={"record_id": record_id, "reason": "r"},
+                      headers=resident.headers).json["id"]
+    url = f"/api/v1/departments/{dept.id}/objections"
+    assert client.get(url, query_string={"overdue": "true"}, headers=dept.headers).json["items"] == []
+    session.execute(update(CreditObjection).where(CreditObjection.id == oid)
+                    .values(due_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)))
+    session.commit()
+    overdue = client.get(url, query_string={"overdue": "true"}, headers=dept.headers).json["items"]
+    assert [o["id"] for o in overdue] == [oid]
+    other = factory.org("department")
+    other_officer = factory.user("officer", other)
+    assert client.get(url, headers=other_officer.headers).status_code == 404
+    assert client.get(f"/api/v1/departments/{other.id}/objections", headers=other_officer.headers).json["items"] == []
+    stolen = client.post(f"/api/v1/departments/{other.id}/objections/{oid}/decision", json={"outcome": "revoked"},
+                         headers=other_officer.headers)
+    assert stolen.status_code == 404 and stolen.json["code"] == "objection_not_found"
+
+
+def test_repair_rules_and_approval(client: FlaskClient, dept: Dept, factory: Factory) -> None:
+    resident = factory.user("resident")
+    old = _ingest(client, dept, resident, ref="R-old", occurred_at=days_ago(120))
+    recent = _ingest(client, dept, resident, ref="R-new", occurred_at=days_ago(10))
+    minor = _ingest(client, dept, resident, ref="R-minor", severity="minor", occurred_at=days_ago(40))
+    court = _ingest(client, dept, resident, ref="R-court", category="court_defaulter", severity="serious")
+    good = _ingest(client, dept, resident, ref="R-good", category="honour", severity=None)
+    url = "/api/v1/me/credit/repairs"
+
+    early = client.post(url, json={"record_id": recent, "statement": "已缴纳罚款"}, headers=resident.headers)
+    assert early.status_code == 422 and early.json["code"] == "repair_too_early"
+    occurred = dt.datetime.now(dt.UTC) - dt.timedelta(days=10)
+    assert early.json["earliest"] == scoring.add_months(occurred, 3).astimezone(scoring.SHANGHAI).date().isoformat()
+    for record_id in (minor, court, good):
+        resp = client.post(url, json={"record_id": record_id, "statement": "s"}, headers=resident.headers)
+        assert resp.status_code == 422 and resp.json["code"] == "not_repairable", record_id
+
+    score_before = _score(client, resident)
+    repair = client.post(url, json={"record_id": old, "statement": "已缴纳罚款并整改"}, headers=resident.headers)
+    assert repair.status_code == 201 and repair.json["status"] == "pending"
+    dup = client.post(url, json={"record_id": old, "statement": "again"}, headers=resident.headers)
+    assert dup.status_code == 409 and dup.json["code"] == "repair_pending"
+    pending = client.get(f"/api/v1/departments/{dept.id}/repairs", query_string={"status": "pending"},
+                         headers=dept.headers).json["items"]
+    assert [r["id"] for r in pending] == [repair.json["id"]]
+
+    decide = f"/api/v1/departments/{dept.id}/repairs/{repair.json['id']}/decision"
+    approved = client.post(decide, json={"outcome": "approved", "note": "整改到位"}, headers=dept.headers)
+    assert approved.status_code == 200 and approved.json["status"] == "approved"
+    assert _status(client, resident, old) == "repaired"
+    assert _score(client, resident) == score_before + 40
+    again = client.post(decide, json={"outcome": "rejected", "note": "x"}, headers=dept.headers)
+    assert again.status_code == 409 and again.json["code"] == "repair_decided"
+    closed = client.post(url, json={"record_id": old, "statement": "s"}, headers=resident.headers)
+    assert closed.status_code == 409 and closed.json["code"] == "record_closed"
+
+
+def test_a_rejected_repair_needs_a_reason_and_leaves_the_record(
+        client: FlaskClient, dept: Dept, factory: Factory) -> None:
+    resident = factory.user("resident")
+    record_id = _ingest(client, dept, resident, occurred_at=days_ago(200))
+    repair_id = client.post("/api/v1/me/credit/repairs", json={"record_id": record_id, "statement": "s"},
+                            headers=resident.headers).json["id"]
+    decide = f"/api/v1/departments/{dept.id}/repairs/{repair_id}/decision"
+    assert client.post(decide, json={"outcome": "rejected"}, headers=dept.headers).json["code"] == "note_required"
+    resp = client.post(decide, json={"outcome": "rejected", "note": "罚款尚未缴纳"}, headers=dept.headers)
+    assert resp.status_code == 200 and resp.json["status"] == "rejected"
+    assert _status(client, resident, record_id) == "active"
+    mine = client.get("/api/v1/me/credit/repairs", headers=resident.headers).json["items"]
+    assert mine[0]["note"] == "罚款尚未缴纳"
+    # a serious record's minimum publicity is one year
+    serious = _ingest(client, dept, resident, ref="S-1", occurred_at=days_ago(200), severity="serious")
+    early = client.post("/api/v1/me/credit/repairs", json={"record_id": serious, "statement": "s"},
+                        headers=resident.headers)
+    assert early.status_code == 422 and early.json["code"] == "repair_too_early"
+
+
+def test_a_repair_may_name_a_signed_credit_repair_commitment(
+        client: FlaskClient, dept: Dept, factory: Factory, monkeypatch: Any) -> None:
+    from backend.commitments import service as commitments_service
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(commitments_service, "require_signed_repair_commitment",
+                        lambda **kwargs: calls.append(kwargs))
+    resident = factory.user("resident")
+    record_id = _ingest(client, dept, resident)
+    resp = client.post("/api/v1/me/credit/repairs",
+                       json={"record_id": record_id, "statement": "s", "commitment_id": "cmt_1"},
+                       headers=resident.headers)
+    assert resp.status_code == 201 and resp.json["commitment_id"] == "cmt_1"
+    assert calls and calls[0]["commitment_id"] == "cmt_1" and calls[0]["person_id"] == resident.person_id
