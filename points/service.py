@@ -1,1 +1,0 @@
-"""Use cases of points (filled in by its issue)."""
