@@ -1,1 +1,0 @@
-"""Use cases of scenarios (filled in by its issue)."""

@@ -1,0 +1,54 @@
+"""What the scenario use cases share: error messages, a person's standing as the rules see it, masking."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.credit import service as credit_service
+from backend.errors import register_messages
+from backend.identity.ids import mask_name
+from backend.identity.models import Person
+from scenarios.eligibility import LEVEL_NAMES, Subject, effective_level
+
+register_messages(
+    {
+        "scenario_not_found": ("场景不存在", "Unknown scenario", "没有编码为 {scenario} 的场景。", "There is no scenario with code {scenario}."),
+        "scenario_exists": ("场景编码已存在", "Scenario exists", "编码 {scenario} 已被使用。", "The code {scenario} is taken."),
+        "offer_not_found": ("优惠不存在", "Offer not found", "该商户没有这项优惠。", "This merchant has no such offer."),
+        "invalid_validity_window": ("有效期不正确", "Invalid validity window", "结束时间必须晚于开始时间。", "valid_to must be later than valid_from."),
+        "not_eligible": ("不符合条件", "Not eligible", "该居民不符合条件（{reason}）。", "The resident is not eligible ({reason})."),
+        "quota_exhausted": ("名额已用完", "Quota exhausted", "该优惠的名额已经用完。", "This offer has no quota left."),
+        "redemption_not_found": ("核销记录不存在", "Redemption not found", "该商户没有这条核销记录。", "This merchant has no such redemption."),
+        "redemption_already_voided": ("核销已撤销", "Already voided", "这条核销记录已经撤销。", "This redemption was already voided."),
+        "void_window_passed": ("已超过撤销时限", "Too late to void", "核销 {hours} 小时后不能再撤销。", "A redemption can be voided only within {hours} hours."),
+        "invalid_date_range": ("日期范围不正确", "Invalid date range", "结束日期不能早于开始日期，且跨度不超过一年。", "to must not be before from, and the range is at most a year."),
+        "credit_line_exceeded": ("超出信用额度", "Credit line exceeded", "可用额度为 {available_fen} 分，本次 {amount_fen} 分。", "Available {available_fen} fen, asked {amount_fen} fen."),
+        "visit_not_found": ("就诊记录不存在", "Visit not found", "本院没有这次就诊。", "This hospital has no such visit."),
+        "visit_not_open": ("就诊已结算", "Visit settled", "这次就诊已经结算，不能再记账。", "This visit is settled; no more charges."),
+        "visit_has_no_charges": ("没有费用可结算", "Nothing to settle", "这次就诊还没有任何费用。", "This visit has no charges yet."),
+        "bill_not_found": ("账单不存在", "Bill not found", "本院没有这张账单。", "This hospital has no such bill."),
+        "overpayment": ("还款金额超出欠款", "Overpayment", "尚欠 {outstanding_fen} 分，本次 {amount_fen} 分。", "Outstanding {outstanding_fen} fen, paid {amount_fen} fen."),
+        "bill_already_paid": ("账单已结清", "Bill paid", "这张账单已经结清。", "This bill is already paid."),
+        "invalid_policy": ("政策设置不正确", "Invalid policy", "高等级的额度不能低于低等级的额度。", "A higher level's line must not be below a lower level's."),
+    }
+)
+
+
+def subject_of(*, session: Session, person_id: str) -> Subject:
+    """The person's credit as the eligibility rules see it (from the credit service's latest snapshot)."""
+    standing = credit_service.get_standing(session=session, person_id=person_id)
+    return Subject(level=standing.level, serious_dishonesty=standing.serious_dishonesty, red_list=standing.red_list)
+
+
+def shown_level(subject: Subject) -> str:
+    """The level a merchant or hospital is shown (black list forces C)."""
+    return effective_level(subject)
+
+
+def level_name(level: str) -> str:
+    return LEVEL_NAMES.get(level, "")
+
+
+def masked_name(session: Session, person_id: str) -> str:
+    return mask_name(session.scalar(select(Person.name).where(Person.id == person_id)))
