@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http
 import logging
 import re
 import secrets
@@ -49,10 +50,16 @@ class CreditApi(Api):
     ERROR_SCHEMA = ProblemSchema
 
     def _register_responses(self) -> None:
-        super()._register_responses()
-        response = {"description": "Problem details (RFC 9457)", "schema": self.ERROR_SCHEMA}
-        prepare_response(response, self.spec, PROBLEM_JSON)
-        self.spec.components.response("DEFAULT_ERROR", response, lazy=False)
+        """Like flask-smorest's, but every error body is documented as application/problem+json."""
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Problem details (RFC 9457)", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
 
     def _register_error_handlers(self) -> None:
         """Errors are rendered by backend.error_handlers, registered in create_app."""
@@ -61,6 +68,7 @@ class CreditApi(Api):
 def _blueprints() -> list[Any]:
     from backend.auth.api import blp as auth
     from backend.commitments.api import blp as commitments
+    from backend.commitments.api import root_blp as commitments_root
     from backend.credit.api import blp as credit
     from backend.identity.api import blp as identity
     from backend.platform.api import blp as platform
@@ -68,7 +76,7 @@ def _blueprints() -> list[Any]:
     from points.api import blp as points
     from scenarios.api import blp as scenarios
 
-    return [platform, auth, identity, qr, credit, commitments, points, scenarios]
+    return [platform, auth, identity, qr, credit, commitments, commitments_root, points, scenarios]
 
 
 def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
@@ -106,7 +114,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     api = CreditApi(app)
     app.extensions["smorest_api"] = api
     for blp in _blueprints():
-        api.register_blueprint(blp, url_prefix=API_PREFIX)
+        # a blueprint marked ``at_root`` (/.well-known/jwks.json, /v/...) is mounted without /api/v1
+        api.register_blueprint(blp, url_prefix=None if getattr(blp, "at_root", False) else API_PREFIX)
     app.extensions["rate_limiter"] = ratelimit.install(app, settings)
     _register_root_aliases(app)
     error_handlers.register(app)
@@ -202,7 +211,8 @@ def _register_cli(app: Flask) -> None:
             world = demo_data.seed(session=session, settings=settings, redis=app.extensions["redis"])
             for domain in (credit_demo, points_demo, scenarios_demo, commitments_demo):
                 world.lines.extend(domain.seed(session=session, settings=settings, world=world))
-        click.echo(demo_data.format_logins(world))
+            session.commit()
+            click.echo(demo_data.format_logins(world))
 
     app.cli.add_command(users)
     app.cli.add_command(demo)

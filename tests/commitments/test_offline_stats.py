@@ -1,0 +1,90 @@
+"""Paper commitments recorded by officers, and the paperless share per month."""
+
+import datetime as dt
+
+from sqlalchemy import update
+
+from backend.commitments.models import Commitment
+from tests.commitments.conftest import signed
+from tests.factories import valid_id_number
+
+
+def _paper(client, desk, **overrides):
+    body = {"type": "approval_substitute", "title": "容缺受理承诺书（纸质）", "id_number": valid_id_number(),
+            "signed_on": "2026-03-15", "paper_ref": "CN-2026-0001"}
+    body.update(overrides)
+    return client.post(f"/api/v1/departments/{desk.dept_id}/commitments:offline", json=body,
+                       headers=desk.officer.headers)
+
+
+def test_officer_records_a_paper_commitment(client, desk):
+    response = _paper(client, desk)
+    assert response.status_code == 201
+    assert response.json["channel"] == "offline" and response.json["status"] == "signed"
+    assert response.json["paper_ref"] == "CN-2026-0001" and response.json["public_id"] is None
+    assert response.json["signed_at"].startswith("2026-03-14T16:00")  # midnight in Asia/Shanghai
+    duplicate = _paper(client, desk)
+    assert duplicate.status_code == 409 and duplicate.json["code"] == "paper_commitment_exists"
+
+
+def test_paper_commitments_need_one_valid_subject(client, factory, desk):
+    assert _paper(client, desk, id_number=None).json["code"] == "paper_subject_required"
+    both = _paper(client, desk, credit_code="91430100MA4L00006X")
+    assert both.status_code == 422 and both.json["code"] == "paper_subject_required"
+    assert _paper(client, desk, id_number="430104199001011234").json["code"] == "invalid_id_number"
+    enterprise = factory.org("enterprise")
+    ok = _paper(client, desk, id_number=None, credit_code=enterprise.credit_code, paper_ref="E-1")
+    assert ok.status_code == 201 and ok.json["subject_org_id"] == enterprise.id
+    from tests.factories import valid_credit_code
+
+    unknown = _paper(client, desk, id_number=None, credit_code=valid_credit_code(), paper_ref="E-2")
+    assert unknown.status_code == 422 and unknown.json["code"] == "unknown_enterprise"
+
+
+def test_paper_route_is_for_officers_only(client, factory, desk):
+    resident = factory.user("resident")
+    response = client.post(f"/api/v1/departments/{desk.dept_id}/commitments:offline",
+                           json={"type": "credit_repair"}, headers=resident.headers)
+    assert response.status_code == 404
+
+
+def test_stats_give_online_offline_and_paperless_share_per_month(client, factory, desk, session):
+    resident = factory.user("resident")
+    march = [signed(client, resident, desk.template["id"]) for _ in range(3)]
+    for item in march:
+        session.execute(update(Commitment).where(Commitment.id == item["id"])
+                        .values(signed_at=dt.datetime(2026, 3, 10, 2, tzinfo=dt.UTC)))
+    session.commit()
+    _paper(client, desk, signed_on="2026-03-01", paper_ref="P1")
+    _paper(client, desk, signed_on="2026-04-01", paper_ref="P2")
+    response = client.get(f"/api/v1/departments/{desk.dept_id}/commitments/stats?from=2026-02&to=2026-04",
+                          headers=desk.officer.headers)
+    assert response.status_code == 200
+    body = response.json
+    assert [i["month"] for i in body["items"]] == ["2026-02", "2026-03", "2026-04"]
+    assert body["items"][0] == {"month": "2026-02", "online": 0, "offline": 0, "total": 0, "paperless_share": None}
+    assert body["items"][1] == {"month": "2026-03", "online": 3, "offline": 1, "total": 4, "paperless_share": 0.75}
+    assert body["items"][2]["paperless_share"] == 0.0
+    assert body["online"] == 3 and body["offline"] == 2 and body["paperless_share"] == 0.6
+    assert body["target_share"] == 0.7 and body["target_met"] is False
+    bad = client.get(f"/api/v1/departments/{desk.dept_id}/commitments/stats?from=2026-05&to=2026-04",
+                     headers=desk.officer.headers)
+    assert bad.status_code == 422 and bad.json["code"] == "invalid_month"
+    assert client.get(f"/api/v1/departments/{desk.dept_id}/commitments/stats?from=2026-13",
+                      headers=desk.officer.headers).status_code == 422
+    default = client.get(f"/api/v1/departments/{desk.dept_id}/commitments/stats", headers=desk.officer.headers)
+    assert len(default.json["items"]) == 12
+
+
+def test_a_paper_commitment_breach_writes_a_record_too(client, desk, session):
+    from sqlalchemy import select
+
+    from backend.credit.models import CreditRecord
+
+    number = valid_id_number()
+    paper = _paper(client, desk, id_number=number, signed_on=dt.date.today().isoformat()).json
+    response = client.post(f"/api/v1/departments/{desk.dept_id}/commitments/{paper['id']}/breach",
+                           json={"reason": "未按期补齐"}, headers=desk.officer.headers)
+    assert response.status_code == 200
+    assert session.scalars(select(CreditRecord)).one().category == "commitment_breach"
+    session.rollback()

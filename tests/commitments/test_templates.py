@@ -1,0 +1,67 @@
+"""Templates: officers publish, anyone reads, editing creates a new version."""
+
+from tests.commitments.conftest import TEMPLATE, draft, publish, signed
+
+
+def test_officer_publishes_and_anyone_reads_templates(client, desk):
+    listing = client.get(f"/api/v1/departments/{desk.dept_id}/commitment-templates")
+    assert listing.status_code == 200
+    [item] = listing.json["items"]
+    assert item["id"] == desk.template["id"] and item["version"] == 1 and item["type"] == "public_disclosure"
+    assert [f["name"] for f in item["fields"]] == ["name", "matter", "amount"]
+    assert client.get(f"/api/v1/departments/{desk.dept_id}/commitment-templates?type=credit_repair"
+                      ).json["items"] == []
+
+
+def test_only_officers_of_that_department_publish(client, factory, desk):
+    resident = factory.user("resident")
+    url = f"/api/v1/departments/{desk.dept_id}/commitment-templates"
+    assert client.post(url, json=TEMPLATE).status_code == 401
+    assert client.post(url, json=TEMPLATE, headers=resident.headers).status_code == 404
+    admin = factory.user("admin", desk.department)
+    assert client.post(url, json=TEMPLATE, headers=admin.headers).status_code == 403
+    other = factory.org("department")
+    assert client.post(f"/api/v1/departments/{other.id}/commitment-templates", json=TEMPLATE,
+                       headers=desk.officer.headers).status_code == 404
+
+
+def test_all_four_type_codes_are_accepted_and_others_refused(client, desk):
+    for kind in ("public_disclosure", "industry_self_discipline", "approval_substitute", "credit_repair"):
+        assert publish(client, desk.department, desk.officer, type=kind)["type"] == kind
+    bad = client.post(f"/api/v1/departments/{desk.dept_id}/commitment-templates",
+                      json={**TEMPLATE, "type": "promise"}, headers=desk.officer.headers)
+    assert bad.status_code == 422 and bad.json["code"] == "validation_failed"
+
+
+def test_a_slot_without_a_field_or_a_bad_pattern_is_refused(client, desk):
+    url = f"/api/v1/departments/{desk.dept_id}/commitment-templates"
+    slot = client.post(url, json={**TEMPLATE, "text": "本人{nobody}承诺"}, headers=desk.officer.headers)
+    assert slot.status_code == 422 and slot.json["code"] == "invalid_template"
+    pattern = client.post(url, json={**TEMPLATE, "fields": [{"name": "name", "pattern": "(["}],
+                                     "text": "{name}"}, headers=desk.officer.headers)
+    assert pattern.status_code == 422 and pattern.json["code"] == "invalid_template"
+    dup = client.post(url, json={**TEMPLATE, "fields": [{"name": "name"}, {"name": "name"}], "text": "{name}"},
+                      headers=desk.officer.headers)
+    assert dup.status_code == 422 and dup.json["code"] == "invalid_template"
+
+
+def test_editing_creates_a_version_and_signed_commitments_keep_theirs(client, factory, desk):
+    resident = factory.user("resident")
+    before = signed(client, resident, desk.template["id"])
+    url = f"/api/v1/departments/{desk.dept_id}/commitment-templates/{desk.template['id']}"
+    edited = client.put(url, json={"text": "本人{name}郑重承诺：{matter}属实。"}, headers=desk.officer.headers)
+    assert edited.status_code == 201
+    assert edited.json["version"] == 2 and edited.json["family_id"] == desk.template["id"]
+    listing = client.get(f"/api/v1/departments/{desk.dept_id}/commitment-templates").json["items"]
+    assert [t["id"] for t in listing] == [edited.json["id"]]
+    old = client.get(url).json
+    assert old["is_current"] is False and old["version"] == 1
+    again = client.get(f"/api/v1/commitments/{before['id']}", headers=resident.headers).json
+    assert again["text"] == before["text"] and "金额100元" in again["text"]
+    stale = client.post("/api/v1/commitments", json={"template_id": desk.template["id"], "fields": {}},
+                        headers=resident.headers)
+    assert stale.status_code == 409 and stale.json["code"] == "template_superseded"
+    assert stale.json["current_id"] == edited.json["id"]
+    assert client.put(url, json={"title": "x"}, headers=desk.officer.headers).status_code == 409
+    new = draft(client, resident, edited.json["id"])
+    assert new["text"] == "本人张三郑重承诺：个体工商户登记属实。"
