@@ -40,8 +40,9 @@ lint: $(VENV)/.stamp-test
 openapi: $(VENV)/.stamp-run
 	$(BIN)/flask --app backend openapi write --format=json openapi/openapi.json
 
+## make bench: every bench/*.py with a main() (foundation first) on gunicorn + PostgreSQL `bench` + Redis db 10; writes bench/RESULTS.md
 bench: $(VENV)/.stamp-test
-	$(BIN)/python -m bench.run
+	BENCH_COMMAND="make bench" $(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
