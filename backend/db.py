@@ -131,7 +131,9 @@ def rowcount(session: Session, statement: Any) -> int:
 
     Conditional updates (``... WHERE balance >= :n``) check this to know whether they won.
     """
-    result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
+    # psycopg reports -1 for INSERTs unless SQLAlchemy is asked to keep the real count.
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        statement.execution_options(preserve_rowcount=True))
     return result.rowcount or 0
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from backend.actor import Actor
 from backend.config import Settings
-from backend.errors import AppError, Forbidden, NotFound, Unauthorized
+from backend.errors import AppError, Conflict, Forbidden, NotFound, Unauthorized
 from backend.idempotency import service as idempotency
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -191,23 +191,17 @@ def idempotent(func: F) -> F:
         fp = idempotency.fingerprint(request.method, request.path, request.get_data(cache=True))
         scope = actor.account_id
 
-        record = idempotency.find(session=session, scope=scope, key=key, ttl_s=cfg.idempotency_ttl_s)
-        if record is not None:
-            idempotency.check_replay(record, fp)
-            return _replay(record)
+        # The lock first: whoever holds it is the only one who may read, run and record.
         redis = get_redis()
         lock = idempotency.acquire_lock(redis, scope, key, cfg.idempotency_lock_ttl_s)
         if lock is None:
-            from backend.errors import Conflict
-
             raise Conflict("request_in_progress")
         try:
-            session.rollback()  # see what committed while we waited for the lock
-            record = idempotency.find(session=session, scope=scope, key=key, ttl_s=cfg.idempotency_ttl_s)
-            if record is not None:
-                idempotency.check_replay(record, fp)
-                return _replay(record)
-            record = idempotency.begin(session=session, scope=scope, key=key, fp=fp, ttl_s=cfg.idempotency_ttl_s)
+            existing = idempotency.find(session=session, scope=scope, key=key)
+            if existing is not None and idempotency.is_live(existing, cfg.idempotency_ttl_s):
+                idempotency.check_replay(existing, fp)
+                return _replay(existing)
+            record = idempotency.begin(session=session, scope=scope, key=key, fp=fp, replacing=existing)
             try:
                 response = func(*args, **kwargs)
             except AppError as exc:
@@ -217,7 +211,7 @@ def idempotent(func: F) -> F:
 
                     rendered = render_app_error(exc)
                     record = idempotency.begin(session=session, scope=scope, key=key, fp=fp,
-                                               ttl_s=cfg.idempotency_ttl_s)
+                                               replacing=idempotency.find(session=session, scope=scope, key=key))
                     idempotency.finish(session=session, record=record, status=rendered.status_code,
                                        body=rendered.get_data(as_text=True), content_type=rendered.content_type)
                 raise

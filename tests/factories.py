@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import random
 from dataclasses import dataclass, field
@@ -23,8 +24,11 @@ _phones = itertools.count(1)
 _rng = random.Random()
 
 
-def valid_id_number(birth: str = "19900101", region: str = "430104") -> str:
-    """A checksum-valid citizen ID number (random sequence part)."""
+def valid_id_number(birth: str | None = None, region: str = "430104") -> str:
+    """A checksum-valid citizen ID number (random birth date in 1950-2005 and sequence part)."""
+    if birth is None:
+        day = dt.date(1950, 1, 1) + dt.timedelta(days=_rng.randrange(20_000))
+        birth = f"{day:%Y%m%d}"
     base = f"{region}{birth}{_rng.randrange(1000):03d}"
     return base + ric.calc_check_digit(base + "0")
 

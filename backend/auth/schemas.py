@@ -4,7 +4,6 @@ from marshmallow import fields, validate
 
 from backend.http import BaseSchema
 
-
 PHONE = r"^1[3-9][0-9]{9}$"  # mainland China mobile number
 
 

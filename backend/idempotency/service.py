@@ -42,14 +42,15 @@ def check_key(key: str) -> None:
         raise Invalid("invalid_idempotency_key")
 
 
-def find(*, session: Session, scope: str, key: str, ttl_s: int) -> IdempotencyRecord | None:
-    """The live record for this key, if any (records older than the TTL are ignored)."""
-    record = session.scalars(
+def find(*, session: Session, scope: str, key: str) -> IdempotencyRecord | None:
+    """The record for this key, live or past its TTL."""
+    return session.scalars(
         select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
     ).one_or_none()
-    if record is not None and record.created_at < utcnow() - dt.timedelta(seconds=ttl_s):
-        return None
-    return record
+
+
+def is_live(record: IdempotencyRecord, ttl_s: int) -> bool:
+    return record.created_at >= utcnow() - dt.timedelta(seconds=ttl_s)
 
 
 def check_replay(record: IdempotencyRecord, fp: str) -> None:
@@ -70,15 +71,15 @@ def release_lock(redis: Redis, name: str) -> None:
     redis.delete(name)
 
 
-def begin(*, session: Session, scope: str, key: str, fp: str, ttl_s: int) -> IdempotencyRecord:
-    """Add the in-flight record to the caller's session (commits with the use case)."""
-    session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.scope == scope,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.created_at < utcnow() - dt.timedelta(seconds=ttl_s),
-        )
-    )
+def begin(*, session: Session, scope: str, key: str, fp: str,
+          replacing: IdempotencyRecord | None = None) -> IdempotencyRecord:
+    """Add the in-flight record to the caller's session (commits with the use case).
+
+    ``replacing`` is a record of the same key past its TTL: it gives way to the new one.
+    """
+    if replacing is not None:
+        session.delete(replacing)
+        session.flush()
     record = IdempotencyRecord(scope=scope, key=key, fingerprint=fp)
     session.add(record)
     return record

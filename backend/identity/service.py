@@ -413,10 +413,22 @@ class Profile:
 
 
 def profile(*, session: Session, actor: Actor) -> Profile:
-    """The caller's account, masked identity and memberships (GET /me)."""
-    account = session.get(Account, actor.account_id)
-    assert account is not None
-    person = session.get(Person, account.person_id) if account.person_id else None
+    """The caller's account, masked identity and memberships (GET /me), in one query."""
+    rows = session.execute(
+        select(Account, Person, Organisation, Membership.role)
+        .outerjoin(Person, Person.id == Account.person_id)
+        .outerjoin(Membership, Membership.account_id == Account.id)
+        .outerjoin(Organisation, Organisation.id == Membership.org_id)
+        .where(Account.id == actor.account_id)
+        .order_by(Organisation.id, Membership.role)
+    ).all()
+    account, person = rows[0][0], rows[0][1]
+    grouped: dict[str, dict[str, object]] = {}
+    for _account, _person, org, role in rows:
+        if org is not None:
+            entry = grouped.setdefault(org.id, {"org_id": org.id, "org_kind": org.kind, "org_name": org.name,
+                                                "roles": []})
+            entry["roles"].append(role)  # type: ignore[attr-defined]
     if person is not None:
         status = "approved"
     else:
@@ -431,8 +443,5 @@ def profile(*, session: Session, actor: Actor) -> Profile:
         name_masked=ids.mask_name(person.name) if person else None,
         id_number_masked=person.id_masked if person else None,
         verified_at=person.verified_at if person else None,
-        memberships=[
-            {"org_id": org.id, "org_kind": org.kind, "org_name": org.name, "roles": roles}
-            for org, roles in memberships(session=session, account_id=account.id)
-        ],
+        memberships=list(grouped.values()),
     )

@@ -93,7 +93,7 @@ def test_bad_bodies_on_every_operation_are_4xx_problem_json(client, superuser):
 
 def test_bad_query_strings_are_4xx(client, superuser):
     user, orgs = superuser
-    for path, method, op in _operations(client):
+    for path, method, _op in _operations(client):
         if method != "get":
             continue
         url = _fill(path, orgs) + "?limit=abc&cursor=%ZZ&status=nonsense&from=yesterday&period=20xx-99"
