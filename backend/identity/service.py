@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -413,35 +414,40 @@ class Profile:
 
 
 def profile(*, session: Session, actor: Actor) -> Profile:
-    """The caller's account, masked identity and memberships (GET /me), in one query."""
+    """The caller's account, masked identity and memberships (GET /me), in one query.
+
+    Plain columns rather than ORM entities: this is the most read endpoint of all.
+    """
     rows = session.execute(
-        select(Account, Person, Organisation, Membership.role)
+        select(Account.id, Account.phone, Account.is_admin, Person.id.label("person_id"), Person.name,
+               Person.id_masked, Person.verified_at, Organisation.id.label("org_id"), Organisation.kind,
+               Organisation.name.label("org_name"), Membership.role)
         .outerjoin(Person, Person.id == Account.person_id)
         .outerjoin(Membership, Membership.account_id == Account.id)
         .outerjoin(Organisation, Organisation.id == Membership.org_id)
         .where(Account.id == actor.account_id)
         .order_by(Organisation.id, Membership.role)
     ).all()
-    account, person = rows[0][0], rows[0][1]
-    grouped: dict[str, dict[str, object]] = {}
-    for _account, _person, org, role in rows:
-        if org is not None:
-            entry = grouped.setdefault(org.id, {"org_id": org.id, "org_kind": org.kind, "org_name": org.name,
-                                                "roles": []})
-            entry["roles"].append(role)  # type: ignore[attr-defined]
-    if person is not None:
+    first = rows[0]
+    grouped: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row.org_id is not None:
+            grouped.setdefault(row.org_id, {"org_id": row.org_id, "org_kind": row.kind, "org_name": row.org_name,
+                                            "roles": []})["roles"].append(row.role)
+    verified = first.person_id is not None
+    if verified:
         status = "approved"
     else:
-        claim = latest_claim(session=session, account_id=account.id)
+        claim = latest_claim(session=session, account_id=first.id)
         status = claim.status if claim is not None else "none"
     return Profile(
-        id=account.id,
-        phone=account.phone,
-        is_admin=account.is_admin,
-        verified=person is not None,
+        id=first.id,
+        phone=first.phone,
+        is_admin=first.is_admin,
+        verified=verified,
         real_name_status=status,
-        name_masked=ids.mask_name(person.name) if person else None,
-        id_number_masked=person.id_masked if person else None,
-        verified_at=person.verified_at if person else None,
+        name_masked=ids.mask_name(first.name) if verified else None,
+        id_number_masked=first.id_masked if verified else None,
+        verified_at=first.verified_at if verified else None,
         memberships=list(grouped.values()),
     )
