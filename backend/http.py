@@ -133,28 +133,20 @@ def org_role(kinds: str | Iterable[str], *roles: str, allow_admin: bool = False,
             from backend.identity import service as identity_service
 
             actor = _authenticate()
-            org_id = kwargs.get(path_arg, "")
-            org = identity_service.find_org(session=get_session(), org_id=org_id)
-            if org is None or org.kind not in kind_set:
+            kind, member_roles = identity_service.org_kind_and_roles(
+                session=get_session(), actor=actor, org_id=kwargs.get(path_arg, ""))
+            if kind not in kind_set:
                 raise NotFound("org_not_found")
             if allow_admin and actor.is_admin:
-                g.org = org
                 return
-            member_roles = identity_service.load_roles(session=get_session(), actor=actor, org_id=org_id)
             if not member_roles:
                 raise NotFound("org_not_found")
             if not member_roles & set(roles):
                 raise Forbidden("forbidden_role", required=sorted(roles))
-            g.org = org
 
         return _decorate(func, check)
 
     return decorator
-
-
-def current_org() -> Any:
-    """The organisation checked by ``org_role`` for this request."""
-    return g.org
 
 
 # --------------------------------------------------------------------------- idempotency

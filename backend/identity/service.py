@@ -203,6 +203,20 @@ def find_org(*, session: Session, org_id: str) -> Organisation | None:
     return session.get(Organisation, org_id) if org_id else None
 
 
+def org_kind_and_roles(*, session: Session, actor: Actor, org_id: str) -> tuple[str | None, frozenset[str]]:
+    """The organisation's kind (None if it does not exist) and the actor's roles in it, in one query."""
+    rows = session.execute(
+        select(Organisation.kind, Membership.role)
+        .outerjoin(Membership, (Membership.org_id == Organisation.id) & (Membership.account_id == actor.account_id))
+        .where(Organisation.id == org_id)
+    ).all()
+    if not rows:
+        return None, frozenset()
+    roles = frozenset(role for _kind, role in rows if role is not None)
+    actor.roles[org_id] = roles
+    return rows[0][0], roles
+
+
 def load_roles(*, session: Session, actor: Actor, org_id: str) -> frozenset[str]:
     """The actor's roles in one organisation (cached on the actor for the request)."""
     if org_id not in actor.roles:
