@@ -112,7 +112,18 @@ def app(base_settings: Settings) -> Iterator[Flask]:
     application.extensions["engine"].dispose()
 
 
-def _clean_tables(engine: sa.Engine) -> None:
+def _reference_tables() -> list[sa.Table]:
+    return [t for t in metadata().sorted_tables if t.info.get("reference")]
+
+
+def _read_reference(conn: sa.Connection) -> dict[str, list[tuple[Any, ...]]]:
+    return {t.name: [tuple(r) for r in conn.execute(sa.select(t).order_by(*t.primary_key.columns))]
+            for t in _reference_tables()}
+
+
+def _clean_tables(engine: sa.Engine, reference: dict[str, list[tuple[Any, ...]]]) -> None:
+    """Empty every table but reference data; put reference data back as the migrations left it
+    if a test changed it (an admin endpoint may add or edit scenarios, models...)."""
     tables = [t for t in reversed(metadata().sorted_tables) if not t.info.get("reference")]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
@@ -122,6 +133,20 @@ def _clean_tables(engine: sa.Engine) -> None:
         else:
             for table in tables:
                 conn.execute(table.delete())
+        if _read_reference(conn) != reference:
+            for table in reversed(_reference_tables()):
+                conn.execute(table.delete())
+            for table in _reference_tables():
+                rows = reference[table.name]
+                if rows:
+                    conn.execute(table.insert(), [dict(zip(table.columns.keys(), row, strict=True)) for row in rows])
+
+
+@pytest.fixture(scope="session")
+def reference_rows(app: Flask) -> dict[str, list[tuple[Any, ...]]]:
+    """The reference data exactly as the migrations seeded it."""
+    with app.extensions["engine"].connect() as conn:
+        return _read_reference(conn)
 
 
 @pytest.fixture(autouse=True)
@@ -129,7 +154,7 @@ def _clean(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "app" in request.fixturenames:
         application: Flask = request.getfixturevalue("app")
-        _clean_tables(application.extensions["engine"])
+        _clean_tables(application.extensions["engine"], request.getfixturevalue("reference_rows"))
         application.extensions["redis"].flushdb()
         application.extensions["rate_limiter"].reset()
 

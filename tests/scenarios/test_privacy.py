@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from tests.factories import valid_id_number
@@ -80,7 +81,8 @@ def test_no_merchant_or_hospital_response_carries_a_score_id_number_or_full_name
         assert FULL_NAME not in text, label
         assert id_number not in text and id_number[-8:] not in text and id_number[:6] not in text, label
         assert resident.person_id not in text, label
-        assert str(score) not in text, label
+        # the score as a number of its own: "650" inside a timestamp or an id is not a leak
+        assert not re.search(rf"(?<![0-9A-Za-z._]){score}(?![0-9A-Za-z])", text), label
         if label != "csv":
             assert not _keys(json.loads(text)) & {"score", "id_number", "id_number_masked", "name", "person_id",
                                                   "dimensions", "reasons"}, label
