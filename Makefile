@@ -33,6 +33,13 @@ run: seed
 test: $(VENV)/.stamp-test
 	scripts/test.sh
 
+## make fuzz: the contract fuzz of tests/contract with a large budget (200 examples per operation and
+## the coverage phase, a new seed each run; FUZZ_EXAMPLES, FUZZ_SEED, FUZZ_PATHS=regex override);
+## the suite runs it with 8 examples and a fixed seed
+fuzz: $(VENV)/.stamp-test
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} FUZZ_COVERAGE=$${FUZZ_COVERAGE:-1} FUZZ_SEED=$${FUZZ_SEED:-random} \
+	  $(BIN)/pytest -n $${TEST_WORKERS:-2} tests/contract
+
 lint: $(VENV)/.stamp-test
 	$(BIN)/ruff check backend points scenarios tests bench migrations
 	$(BIN)/mypy

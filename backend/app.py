@@ -19,7 +19,7 @@ from flask_smorest.utils import prepare_response
 from backend import error_handlers, logs, ratelimit
 from backend.config import INSTANCE_DIR, Settings, load_settings
 from backend.db import make_engine, make_session_factory, session_scope
-from backend.errors import PROBLEM_JSON
+from backend.errors import PROBLEM_JSON, Invalid, register_messages
 from backend.http import BaseSchema
 
 access_log = logging.getLogger("backend.access")
@@ -64,6 +64,33 @@ class CreditApi(Api):
     def _register_error_handlers(self) -> None:
         """Errors are rendered by backend.error_handlers, registered in create_app."""
 
+    def _init_spec(self, **kwargs: Any) -> None:
+        super()._init_spec(**kwargs)
+        self.ma_plugin.converter.add_attribute_function(_null_branch_admits_only_null)
+        self.ma_plugin.converter.add_attribute_function(_object_length_counts_properties)
+
+
+def _null_branch_admits_only_null(_converter: Any, _field: Any, ret: dict[str, Any], **_kw: Any) -> dict[str, Any]:
+    """apispec documents a nullable Nested (OpenAPI 3.0) as ``anyOf: [$ref, {type: object, nullable:
+    true}]``, whose second branch admits ANY object; the service admits the nested schema or null only."""
+    branches = ret.get("anyOf")
+    if not branches or {"type": "object", "nullable": True} not in branches:
+        return {}
+    null_only = {"type": "object", "nullable": True, "enum": [None]}
+    return {"anyOf": [null_only if b == {"type": "object", "nullable": True} else b for b in branches]}
+
+
+def _object_length_counts_properties(_converter: Any, _field: Any, ret: dict[str, Any], **_kw: Any) -> dict[str, Any]:
+    """validate.Length on a Dict counts its keys: minProperties/maxProperties (apispec writes min/maxLength,
+    which JSON Schema ignores for objects)."""
+    if ret.get("type") != "object":
+        return {}
+    moved = {}
+    for length, properties in (("minLength", "minProperties"), ("maxLength", "maxProperties")):
+        if length in ret:
+            moved[properties] = ret.pop(length)
+    return moved
+
 
 def _blueprints() -> list[Any]:
     from backend.auth.api import blp as auth
@@ -96,7 +123,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
         API_SPEC_OPTIONS={
             "info": {"description": "City credit platform: personal credit, 厚德积分 points, 信易+ benefits, "
-                                    "credit commitments. Errors are application/problem+json with a stable `code`."},
+                                    "credit commitments. Errors are application/problem+json with a stable `code`. "
+                                    "Text never contains U+0000 (422 `nul_character`)."},
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
                                                               "bearerFormat": "JWT"}}},
         },
@@ -139,12 +167,31 @@ def _register_root_aliases(app: Flask) -> None:
         app.add_url_rule(f"/{name}", endpoint=f"root_{name}", view_func=view, methods=["GET"])
 
 
+# U+0000 in a JSON string (an odd run of backslashes, then u0000): PostgreSQL text cannot hold it.
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+register_messages({
+    "nul_character": ("文本含有空字符", "NUL character in text", "文本中不能含有 U+0000 字符。",
+                      "Text must not contain the U+0000 character."),
+})
+
+
+def _has_nul() -> bool:
+    """Whether the path, the query or the JSON body carries U+0000 (refused on every backend alike)."""
+    if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+        return True
+    body = request.get_data(cache=True) if request.content_length else b""
+    return b"\x00" in body or _JSON_NUL.search(body) is not None
+
+
 def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
         g.started = time.perf_counter()
         incoming = request.headers.get("X-Request-Id", "")
         g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
+        if _has_nul():
+            raise Invalid("nul_character")
 
     @app.after_request
     def _finish(response: Response) -> Response:

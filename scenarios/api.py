@@ -78,7 +78,7 @@ class Scenarios(MethodView):
         return catalogue.create_scenario(session=get_session(), **data)
 
 
-@blp.route("/scenarios/stats")
+@blp.route("/scenario-stats")
 class ScenarioStats(MethodView):
     @admin_required
     @blp.arguments(ScenarioReportQuerySchema, location="query")

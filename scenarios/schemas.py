@@ -7,8 +7,9 @@ never a score, an ID number or a full name.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from backend.http import BaseSchema, PageQuerySchema
 from scenarios.eligibility import LEVELS, MEDICAL_LEVELS, PERIODS
@@ -17,8 +18,15 @@ _MAX_FEN = 100_000_000  # ¥1,000,000: far above any line; keeps integers sane
 _CODE = validate.Regexp(r"^[a-z][a-z0-9_]{1,39}$", error="lower-case letters, digits and _, 2-40 characters")
 _MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="YYYY-MM")
 PAYMENT_METHODS = ("cash", "wechat", "alipay", "card", "insurance", "transfer")
-_MOMENT = validate.Range(min=dt.datetime(2000, 1, 1, tzinfo=dt.UTC), max=dt.datetime(2100, 1, 1, tzinfo=dt.UTC),
-                         error="between 2000 and 2100")
+
+
+def _moment(value: dt.datetime) -> None:
+    """An offer window lies in the years 2000-2099 as written: exactly what the documented pattern says."""
+    if not 2000 <= value.year <= 2099:
+        raise ValidationError("in the years 2000-2099")
+
+
+_MOMENT: dict[str, Any] = {"validate": _moment, "metadata": {"pattern": r"^20\d{2}-"}}
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -90,8 +98,8 @@ class OfferCreateSchema(BaseSchema):
     period = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(PERIODS))
     total_quota = fields.Integer(load_default=None, allow_none=True, strict=True,
                                  validate=validate.Range(min=0, max=10_000_000))
-    valid_from = fields.AwareDateTime(load_default=None, allow_none=True, validate=_MOMENT)
-    valid_to = fields.AwareDateTime(load_default=None, allow_none=True, validate=_MOMENT)
+    valid_from = fields.AwareDateTime(load_default=None, allow_none=True, **_MOMENT)
+    valid_to = fields.AwareDateTime(load_default=None, allow_none=True, **_MOMENT)
     active = fields.Boolean(load_default=True)
 
 
@@ -103,8 +111,8 @@ class OfferUpdateSchema(BaseSchema):
     per_person_limit = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=10_000))
     period = fields.String(validate=validate.OneOf(PERIODS))
     total_quota = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0, max=10_000_000))
-    valid_from = fields.AwareDateTime(allow_none=True, validate=_MOMENT)
-    valid_to = fields.AwareDateTime(allow_none=True, validate=_MOMENT)
+    valid_from = fields.AwareDateTime(allow_none=True, **_MOMENT)
+    valid_to = fields.AwareDateTime(allow_none=True, **_MOMENT)
     active = fields.Boolean()
 
 

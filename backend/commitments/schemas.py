@@ -54,14 +54,12 @@ class TemplateQuerySchema(PageQuerySchema):
 
 class CommitmentCreateSchema(BaseSchema):
     template_id = f.String(required=True, validate=validate.Length(min=1, max=40))
-    fields = f.Dict(keys=f.String(validate=validate.Length(max=32)), load_default=dict,  # type: ignore[assignment]  # the API's field name
-                         validate=validate.Length(max=50))
+    fields = f.Dict(load_default=dict, validate=validate.Length(max=50))  # type: ignore[assignment]  # the API's field name
     on_behalf_of = f.String(load_default=None, validate=validate.Length(min=1, max=40))
 
 
 class CommitmentUpdateSchema(BaseSchema):
-    fields = f.Dict(keys=f.String(validate=validate.Length(max=32)), required=True,  # type: ignore[assignment]  # the API's field name
-                         validate=validate.Length(max=50))
+    fields = f.Dict(required=True, validate=validate.Length(max=50))  # type: ignore[assignment]  # the API's field name
 
 
 class SignSchema(BaseSchema):

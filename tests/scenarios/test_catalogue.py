@@ -46,8 +46,8 @@ def test_statistics_count_live_scenarios_offers_and_redemptions_per_month(client
         assert client.post(f"{shop.base}/redemptions", json={"code": code, "offer_id": offer["id"]},
                            headers=shop.cashier.headers).status_code == 201
     admin = login_as("admin")
-    assert client.get(f"{API}/scenarios/stats", headers=login_as("resident")).status_code == 403
-    stats = client.get(f"{API}/scenarios/stats", headers=admin)
+    assert client.get(f"{API}/scenario-stats", headers=login_as("resident")).status_code == 403
+    stats = client.get(f"{API}/scenario-stats", headers=admin)
     assert stats.status_code == 200
     by_code = {item["code"]: item for item in stats.json["items"]}
     assert by_code["library"]["live"] is True and by_code["library"]["live_offers"] == 2
@@ -55,7 +55,7 @@ def test_statistics_count_live_scenarios_offers_and_redemptions_per_month(client
     assert by_code["library"]["months"][-1] == {"month": stats.json["to"], "redemptions": 2}
     assert by_code["parking"]["live"] is False
     assert stats.json["live_scenarios"] >= 1
-    assert client.get(f"{API}/scenarios/stats?from=2026-13", headers=admin).status_code == 422
-    assert client.get(f"{API}/scenarios/stats?to=9999-12", headers=admin).status_code == 422
-    assert client.get(f"{API}/scenarios/stats?from=2026-10&to=2026-01", headers=admin).json["code"] == \
+    assert client.get(f"{API}/scenario-stats?from=2026-13", headers=admin).status_code == 422
+    assert client.get(f"{API}/scenario-stats?to=9999-12", headers=admin).status_code == 422
+    assert client.get(f"{API}/scenario-stats?from=2026-10&to=2026-01", headers=admin).json["code"] == \
         "invalid_date_range"
