@@ -18,7 +18,7 @@ from backend.credit.models import (
     ScoreSnapshot,
 )
 from backend.credit.service import core
-from backend.errors import NotFound
+from backend.errors import Forbidden, NotFound
 from backend.identity.models import Membership, Organisation
 from backend.pagination import Page, decode_cursor, encode_cursor, paginate
 
@@ -135,9 +135,16 @@ def _may_see_enterprise(session: Session, actor: Actor, org_id: str) -> bool:
 
 
 def enterprise_credit(*, session: Session, actor: Actor, org_id: str, lang: str) -> dict[str, Any]:
-    """An enterprise's grade for its admin (legal representative) or any department officer; 404 otherwise."""
+    """An enterprise's grade for its admin (legal representative) or any department officer; 403 for its
+    other members (signers), 404 otherwise."""
     org = session.get(Organisation, org_id)
-    if org is None or org.kind != "enterprise" or not _may_see_enterprise(session, actor, org_id):
+    if org is None or org.kind != "enterprise":
+        raise NotFound("org_not_found")
+    if not _may_see_enterprise(session, actor, org_id):
+        member_roles = session.scalars(select(Membership.role).where(
+            Membership.org_id == org_id, Membership.account_id == actor.account_id)).all()
+        if member_roles:  # a member of this enterprise without the admin role (a signer): 403, as everywhere
+            raise Forbidden("forbidden_role", required=["admin"])
         raise NotFound("org_not_found")
     standing: Any = core.latest_standing(session=session, subject_id=org_id)
     if standing is None:
