@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -203,13 +203,16 @@ def find_org(*, session: Session, org_id: str) -> Organisation | None:
     return session.get(Organisation, org_id) if org_id else None
 
 
+_ORG_ROLES_QUERY = (
+    select(Organisation.kind, Membership.role)
+    .outerjoin(Membership, (Membership.org_id == Organisation.id) & (Membership.account_id == bindparam("account_id")))
+    .where(Organisation.id == bindparam("org_id"))
+)
+
+
 def org_kind_and_roles(*, session: Session, actor: Actor, org_id: str) -> tuple[str | None, frozenset[str]]:
     """The organisation's kind (None if it does not exist) and the actor's roles in it, in one query."""
-    rows = session.execute(
-        select(Organisation.kind, Membership.role)
-        .outerjoin(Membership, (Membership.org_id == Organisation.id) & (Membership.account_id == actor.account_id))
-        .where(Organisation.id == org_id)
-    ).all()
+    rows = session.execute(_ORG_ROLES_QUERY, {"account_id": actor.account_id, "org_id": org_id}).all()
     if not rows:
         return None, frozenset()
     roles = frozenset(role for _kind, role in rows if role is not None)
@@ -427,21 +430,25 @@ class Profile:
     memberships: list[dict[str, object]]
 
 
+# Built once: GET /me is the most read endpoint, and building a select costs more than running it.
+_PROFILE_QUERY = (
+    select(Account.id, Account.phone, Account.is_admin, Person.id.label("person_id"), Person.name,
+           Person.id_masked, Person.verified_at, Organisation.id.label("org_id"), Organisation.kind,
+           Organisation.name.label("org_name"), Membership.role)
+    .outerjoin(Person, Person.id == Account.person_id)
+    .outerjoin(Membership, Membership.account_id == Account.id)
+    .outerjoin(Organisation, Organisation.id == Membership.org_id)
+    .where(Account.id == bindparam("account_id"))
+    .order_by(Organisation.id, Membership.role)
+)
+
+
 def profile(*, session: Session, actor: Actor) -> Profile:
     """The caller's account, masked identity and memberships (GET /me), in one query.
 
     Plain columns rather than ORM entities: this is the most read endpoint of all.
     """
-    rows = session.execute(
-        select(Account.id, Account.phone, Account.is_admin, Person.id.label("person_id"), Person.name,
-               Person.id_masked, Person.verified_at, Organisation.id.label("org_id"), Organisation.kind,
-               Organisation.name.label("org_name"), Membership.role)
-        .outerjoin(Person, Person.id == Account.person_id)
-        .outerjoin(Membership, Membership.account_id == Account.id)
-        .outerjoin(Organisation, Organisation.id == Membership.org_id)
-        .where(Account.id == actor.account_id)
-        .order_by(Organisation.id, Membership.role)
-    ).all()
+    rows = session.execute(_PROFILE_QUERY, {"account_id": actor.account_id}).all()
     first = rows[0]
     grouped: dict[str, dict[str, Any]] = {}
     for row in rows:
