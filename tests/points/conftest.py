@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,14 +9,6 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.factories import Factory, User, valid_id_number
-
-_births = itertools.count()
-
-
-def unique_id_number() -> str:
-    """A valid ID number whose birth date no other test resident of this run shares (many residents per test)."""
-    day = dt.date(1960, 1, 1) + dt.timedelta(days=next(_births) % 15000)
-    return valid_id_number(birth=day.strftime("%Y%m%d"))
 
 
 @dataclass
@@ -38,7 +28,7 @@ class Village:
         return f"/api/v1/villages/{self.id}{path}"
 
     def add_resident(self, user: User | None = None) -> tuple[User, str]:
-        user = user or self.factory.user("resident", id_number=unique_id_number())
+        user = user or self.factory.user("resident", id_number=valid_id_number())
         response = self.client.post(self.url("/residents"), json={"phone": user.phone}, headers=self.admin.headers)
         assert response.status_code == 201, response.json
         self.residents[str(user.person_id)] = response.json["id"]

@@ -15,7 +15,7 @@ from backend.errors import AppError
 from backend.qr import service as qr_service
 from points import service
 from points.models import PointsAccount
-from tests.points.conftest import unique_id_number
+from tests.factories import valid_id_number
 
 RULES = {"help": 10, "care": 25, "litter": -15}
 PRICE = 7
@@ -35,7 +35,7 @@ def test_the_ledger_balances_whatever_happens(app, factory, session, redis):
             admin = factory.user("admin", org).actor
             self.residents = []  # (resident_id, person_id)
             for _ in range(3):
-                user = factory.user("resident", id_number=unique_id_number())
+                user = factory.user("resident", id_number=valid_id_number())
                 view = service.add_resident(session=session, settings=app_settings, actor=admin, org_id=org.id,
                                             phone=user.phone)
                 self.residents.append((view.id, user.person_id))
