@@ -137,9 +137,12 @@ def rowcount(session: Session, statement: Any) -> int:
     return result.rowcount or 0
 
 
+def dialect_insert(session: Session) -> Any:
+    """The INSERT construct of the session's dialect, for ON CONFLICT clauses (PostgreSQL or SQLite)."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
 def insert_ignore(session: Session, table: Any, values: dict[str, Any], index_elements: list[str]) -> int:
     """INSERT ... ON CONFLICT DO NOTHING on PostgreSQL and SQLite; returns rows inserted."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=index_elements)
+    stmt = dialect_insert(session)(table).values(**values).on_conflict_do_nothing(index_elements=index_elements)
     return rowcount(session, stmt)

@@ -9,14 +9,12 @@ from dataclasses import dataclass, replace
 
 from redis import Redis
 from sqlalchemy import Table, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from backend.actor import Actor
 from backend.config import Settings
 from backend.credit import service as credit_service
-from backend.db import rowcount, utcnow
+from backend.db import dialect_insert, rowcount, utcnow
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.identity.ids import mask_name
 from backend.identity.models import Person
@@ -136,11 +134,9 @@ def _count_use(session: Session, offer_id: str, person_id: str, key: str, limit:
     """
     table = OfferUsage.__table__
     assert isinstance(table, Table)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(table).values(offer_id=offer_id, person_id=person_id, period_key=key, used=1)
+    stmt = dialect_insert(session)(table).values(offer_id=offer_id, person_id=person_id, period_key=key, used=1)
     stmt = stmt.on_conflict_do_update(index_elements=["offer_id", "person_id", "period_key"],
                                       set_={"used": table.c.used + 1}, where=table.c.used < limit)
-    stmt = stmt.execution_options(preserve_rowcount=True)  # INSERT rowcount is dropped otherwise (psycopg)
     return rowcount(session, stmt) == 1
 
 

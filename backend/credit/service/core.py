@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from backend.actor import Actor
@@ -34,7 +32,7 @@ from backend.credit.models import (
     ScoreSnapshot,
 )
 from backend.credit.service import bulk
-from backend.db import new_id, utcnow
+from backend.db import dialect_insert, new_id, utcnow
 from backend.errors import Invalid, NotFound, register_messages
 from backend.identity import ids, pii
 from backend.identity import service as identity_service
@@ -133,10 +131,6 @@ def check_fields(cats: dict[str, CreditCategory], *, category: str, polarity: st
     return cat, pol, severity if pol == "negative" else None
 
 
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def _insert_records(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     """INSERT ... ON CONFLICT (source_org_id, source_ref) DO NOTHING; the ids actually inserted."""
     if not rows:
@@ -175,7 +169,7 @@ def _resolve_orgs(session: Session, codes: set[str]) -> dict[str, str]:
         now = utcnow()
         rows = [{"id": new_id("org"), "kind": "enterprise", "name": f"企业 {c}", "credit_code": c,
                  "region_code": c[2:8], "created_at": now} for c in missing]
-        session.execute(_insert(session)(Organisation.__table__).on_conflict_do_nothing(
+        session.execute(dialect_insert(session)(Organisation.__table__).on_conflict_do_nothing(
             index_elements=["credit_code"]), rows)
         found.update(session.execute(select(Organisation.credit_code, Organisation.id)
                                      .where(Organisation.credit_code.in_(missing))).tuples().all())
