@@ -17,6 +17,3 @@ class Actor:
     @property
     def is_verified(self) -> bool:
         return self.person_id is not None
-
-    def has_role(self, org_id: str, *roles: str) -> bool:
-        return bool(self.roles.get(org_id, frozenset()) & set(roles))

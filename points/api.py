@@ -67,17 +67,15 @@ def village_member(func: F) -> F:
         actor = current_actor()
         session = get_session()
         org_id = kwargs.get("org_id", "")
-        org = identity_service.find_org(session=session, org_id=org_id)
-        if org is None or org.kind not in VILLAGE:
+        kind, roles = identity_service.org_kind_and_roles(session=session, actor=actor, org_id=org_id)
+        if kind not in VILLAGE:
             raise NotFound("org_not_found")
-        roles = identity_service.load_roles(session=session, actor=actor, org_id=org_id)
         if roles & set(STAFF) or actor.is_admin:
             g.points_staff = True
         elif service.is_resident(session=session, org_id=org_id, person_id=actor.person_id):
             g.points_staff = False
         else:
             raise NotFound("org_not_found")
-        g.org = org
         return func(*args, **kwargs)
 
     doc = dict(getattr(wrapper, "_apidoc", {}))

@@ -68,6 +68,3 @@ def mask_name(name: str | None) -> str:
 def mask_phone(phone: str) -> str:
     return phone[:3] + "****" + phone[-4:] if len(phone) == 11 else "*" * len(phone)
 
-
-def birth_date(number: str) -> dt.date:
-    return ric.get_birth_date(number)  # type: ignore[no-any-return]

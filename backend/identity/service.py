@@ -85,16 +85,6 @@ def get_or_create_person(*, session: Session, settings: Settings, id_number: str
     return session.scalars(select(Person).where(Person.id_blind == blind)).one()
 
 
-def find_person_by_id_number(*, session: Session, settings: Settings, id_number: str) -> Person | None:
-    blind = blind_index(settings=settings, id_number=id_number)
-    return session.scalars(select(Person).where(Person.id_blind == blind)).one_or_none()
-
-
-def reveal_id_number(*, settings: Settings, person: Person) -> str:
-    """Decrypt a person's ID number; for sealed documents addressed to the person only."""
-    return pii.decrypt(settings.pii_key_bytes, person.id_cipher, "id_number")
-
-
 # --------------------------------------------------------------------------- real-name verification
 
 
