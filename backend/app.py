@@ -261,8 +261,20 @@ def _register_cli(app: Flask) -> None:
             session.commit()
             click.echo(demo_data.format_logins(world))
 
+    idempotency_cli = click.Group("idempotency", help="Idempotency-Key records.")
+
+    @idempotency_cli.command("purge")
+    def purge() -> None:
+        """Delete Idempotency-Key records older than their 24 h life (run daily)."""
+        from backend.idempotency import service as idempotency_service
+
+        with session_scope(app.extensions["session_factory"]) as session:
+            deleted = idempotency_service.purge_expired(session=session, ttl_s=app.extensions["settings"].idempotency_ttl_s)
+        click.echo(f"deleted {deleted} expired idempotency records")
+
     app.cli.add_command(users)
     app.cli.add_command(demo)
+    app.cli.add_command(idempotency_cli)
     for group in (credit_cli, commitments_cli, points_cli, scenarios_cli):
         if group.commands:
             app.cli.add_command(group)

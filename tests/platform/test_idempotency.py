@@ -176,3 +176,24 @@ def test_a_key_past_its_24_hours_starts_afresh(idem_app, factory, session):
     assert fresh.status_code == 201 and "Idempotent-Replayed" not in fresh.headers
     assert count(session, "新村") == 1
     assert client.post("/api/v1/idem", json={"name": "新村"}, headers=headers).headers["Idempotent-Replayed"] == "true"
+
+
+def test_purge_deletes_only_records_past_their_24_hours(idem_app, factory, session):
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from backend.idempotency.models import IdempotencyRecord
+
+    user = factory.user("account")
+    client = idem_app.test_client()
+    for key in ("k-keep", "k-drop"):
+        client.post("/api/v1/idem", json={"name": key}, headers=dict(user.headers, **{"Idempotency-Key": key}))
+    session.execute(update(IdempotencyRecord).where(IdempotencyRecord.key == "k-drop")
+                    .values(created_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=25)))
+    session.commit()
+    result = idem_app.test_cli_runner().invoke(args=["idempotency", "purge"])
+    assert result.exit_code == 0 and "deleted 1" in result.output, result.output
+    keys = set(session.scalars(select(IdempotencyRecord.key)))
+    session.rollback()
+    assert keys == {"k-keep"}
