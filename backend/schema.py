@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 from sqlalchemy import MetaData
 
@@ -17,6 +18,18 @@ MODEL_MODULES = (
     "points.models",
     "scenarios.models",
 )
+
+
+def alembic_config(database_url: str) -> Any:
+    """Alembic's config for the project's migrations, pointed at ``database_url`` (tests, benchmarks)."""
+    from alembic.config import Config
+
+    from backend.config import PROJECT_ROOT
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.attributes["database_url"] = database_url
+    config.attributes["configure_logger"] = False
+    return config
 
 
 def metadata() -> MetaData:

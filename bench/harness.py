@@ -7,7 +7,7 @@ A benchmark typically does::
     from bench import harness as h
 
     def main() -> None:
-        h.prepare_database()                             # fresh `bench` DB, `alembic upgrade heads`
+        h.prepare_database()                             # fresh `bench` DB, `alembic upgrade head`
         h.flush_redis()                                  # Redis db 10
         with h.Fixtures() as fx:                         # create_app(bench_settings()) + a session
             users = fx.residents(50)                     # verified residents with access tokens
@@ -116,16 +116,6 @@ def bench_settings(**overrides: Any) -> Any:
     return load_settings(environ=bench_env(), **overrides)
 
 
-def alembic_config(database_url: str) -> Any:
-    """Alembic's config for the project's migrations on ``database_url`` (as tests/conftest.py does)."""
-    from alembic.config import Config
-
-    config = Config(str(ROOT / "alembic.ini"))
-    config.attributes["database_url"] = database_url
-    config.attributes["configure_logger"] = False
-    return config
-
-
 # How the last prepare_database() built the schema; Report.render() prints it.
 SCHEMA_NOTE = ""
 
@@ -138,66 +128,17 @@ def _recreate_database() -> None:
         conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
 
 
-def prepare_database(revision: str = "heads") -> str:
-    """Drop and recreate the ``bench`` database, ``alembic upgrade heads`` on it; returns its URL.
-
-    While the domain branches are parallel one branch's migration may need another's
-    table. If ``upgrade heads`` fails, the heads are upgraded one at a time, retried in
-    whatever order works, and tables that no migration creates yet are added with
-    ``metadata.create_all`` (logged, and noted in every report written afterwards).
-    """
+def prepare_database() -> str:
+    """Drop and recreate the ``bench`` database and build it with ``alembic upgrade head``; returns its URL."""
     global SCHEMA_NOTE
     from alembic import command
 
+    from backend.schema import alembic_config
+
     _recreate_database()
-    try:
-        command.upgrade(alembic_config(DATABASE_URL), revision)
-        SCHEMA_NOTE = f"Schema: `alembic upgrade {revision}`."
-        return DATABASE_URL
-    except Exception as exc:
-        if revision != "heads":
-            raise
-        first_error = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
-        log(f"alembic upgrade heads failed ({first_error}); upgrading head by head")
-    _recreate_database()
-    SCHEMA_NOTE = _upgrade_head_by_head(first_error)
-    log(SCHEMA_NOTE)
+    command.upgrade(alembic_config(DATABASE_URL), "head")
+    SCHEMA_NOTE = "Schema: `alembic upgrade head`."
     return DATABASE_URL
-
-
-def _upgrade_head_by_head(first_error: str) -> str:
-    import sqlalchemy as sa
-    from alembic import command
-    from alembic.script import ScriptDirectory
-
-    from backend.schema import metadata
-
-    config = alembic_config(DATABASE_URL)
-    pending = sorted(ScriptDirectory.from_config(config).get_heads())
-    failed: dict[str, str] = {}
-    progress = True
-    while pending and progress:
-        progress = False
-        for head in list(pending):
-            try:
-                command.upgrade(config, head)
-            except Exception as exc:  # noqa: BLE001 - retried after the other heads
-                failed[head] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
-                continue
-            pending.remove(head)
-            failed.pop(head, None)
-            progress = True
-    engine = sa.create_engine(DATABASE_URL)
-    with engine.begin() as conn:
-        existing = set(sa.inspect(conn).get_table_names())
-        missing = [t for t in metadata().sorted_tables if t.name not in existing]
-        metadata().create_all(conn, tables=missing, checkfirst=True)
-    engine.dispose()
-    note = (f"Schema: `alembic upgrade heads` failed ({first_error}); migrated head by head "
-            f"(not applied: {', '.join(f'{h} ({e})' for h, e in failed.items()) or 'none'}), "
-            f"then `metadata.create_all` for tables no applied migration creates "
-            f"({', '.join(t.name for t in missing) or 'none'}).")
-    return note
 
 
 def flush_redis() -> None:

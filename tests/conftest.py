@@ -20,14 +20,13 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from alembic.config import Config
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from backend import create_app
-from backend.config import PROJECT_ROOT, Settings, load_settings
-from backend.schema import metadata
+from backend.config import Settings, load_settings
+from backend.schema import alembic_config, metadata
 from tests.factories import Factory
 
 TEST_SECRETS = {
@@ -62,13 +61,6 @@ def _redis_url(base: str) -> str:
     url = sa.engine.make_url(base.replace("redis://", "postgresql://"))  # reuse URL parsing
     db = (int(url.database or 0) + _worker_index()) % 16
     return f"redis://{url.host or '127.0.0.1'}:{url.port or 6379}/{db}"
-
-
-def alembic_config(database_url: str) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.attributes["database_url"] = database_url
-    config.attributes["configure_logger"] = False
-    return config
 
 
 def reset_database(database_url: str) -> None:

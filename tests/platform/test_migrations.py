@@ -6,8 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from backend.schema import metadata
-from tests.conftest import alembic_config
+from backend.schema import alembic_config, metadata
 
 
 def _diff(url):
