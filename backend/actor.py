@@ -13,6 +13,7 @@ class Actor:
     ip: str | None = None
     user_agent: str | None = None
     roles: dict[str, frozenset[str]] = field(default_factory=dict)  # org_id -> roles, filled on demand
+    org_kinds: dict[str, str | None] = field(default_factory=dict)  # org_id -> kind (None: no such org), likewise
 
     @property
     def is_verified(self) -> bool:

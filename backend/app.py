@@ -210,7 +210,7 @@ def _register_request_hooks(app: Flask) -> None:
                 "status": response.status_code,
                 "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
                 "request_id": g.get("request_id"),
-                "actor_id": actor.account_id if actor is not None else None,
+                "actor_id": actor.account_id if actor is not None else g.get("token_subject"),
             },
         )
         return response

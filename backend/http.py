@@ -54,26 +54,32 @@ def client_ip() -> str | None:
 _BEARER_DOC: dict[str, Any] = {"security": [{"bearerAuth": []}]}
 
 
-def _authenticate() -> Actor:
+def bearer_token() -> str:
+    """The request's bearer token; 401 without one."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized()
+    return token.strip()
+
+
+def _authenticate(org_id: str | None = None) -> Actor:
+    """The caller, loaded once per request; ``org_id`` (the organisation the request addresses)
+    has the same statement load the caller's roles there."""
     if "actor" in g:
         return g.actor  # type: ignore[no-any-return]
     from backend.auth import service as auth_service
 
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized()
     actor = auth_service.actor_from_access_token(
-        session=get_session(), settings=settings(), token=token.strip(),
-        ip=client_ip(), user_agent=request.user_agent.string or None,
+        session=get_session(), settings=settings(), token=bearer_token(),
+        ip=client_ip(), user_agent=request.user_agent.string or None, org_id=org_id,
     )
     g.actor = actor
     return actor
 
 
-def current_actor() -> Actor:
+def current_actor(org_id: str | None = None) -> Actor:
     """The authenticated caller of this request (the auth decorators have run)."""
-    return _authenticate()
+    return _authenticate(org_id)
 
 
 def _decorate(func: F, check: Callable[[dict[str, Any]], None]) -> F:
@@ -96,6 +102,26 @@ def login_required(func: F) -> F:
         _authenticate()
 
     return _decorate(func, check)
+
+
+def token_required(func: F) -> F:
+    """A valid access token, its account read by the view itself (``token_subject()``).
+
+    For views whose own first statement reads the account row anyway (``GET /me``):
+    that statement must refuse a missing or disabled account with 401, as
+    ``login_required`` would, so the row is read once instead of twice.
+    """
+    def check(_kw: dict[str, Any]) -> None:
+        from backend.auth import service as auth_service
+
+        g.token_subject = auth_service.verify_access_token(settings=settings(), token=bearer_token())
+
+    return _decorate(func, check)
+
+
+def token_subject() -> str:
+    """The account id of the request's verified access token (``token_required`` has run)."""
+    return g.token_subject  # type: ignore[no-any-return]
 
 
 def admin_required(func: F) -> F:
@@ -132,9 +158,10 @@ def org_role(kinds: str | Iterable[str], *roles: str, allow_admin: bool = False,
         def check(kwargs: dict[str, Any]) -> None:
             from backend.identity import service as identity_service
 
-            actor = _authenticate()
-            kind, member_roles = identity_service.org_kind_and_roles(
-                session=get_session(), actor=actor, org_id=kwargs.get(path_arg, ""))
+            org_id = kwargs.get(path_arg, "")
+            actor = _authenticate(org_id)
+            kind, member_roles = identity_service.org_kind_and_roles(session=get_session(), actor=actor,
+                                                                     org_id=org_id)
             if kind not in kind_set:
                 raise NotFound("org_not_found")
             if allow_admin and actor.is_admin:
@@ -189,11 +216,12 @@ def idempotent(func: F) -> F:
         if lock is None:
             raise Conflict("request_in_progress")
         try:
-            existing = idempotency.find(session=session, scope=scope, key=key)
-            if existing is not None and idempotency.is_live(existing, cfg.idempotency_ttl_s):
+            record_id, existing = idempotency.claim(session=session, scope=scope, key=key, fp=fp,
+                                                    ttl_s=cfg.idempotency_ttl_s)
+            if existing is not None:
                 idempotency.check_replay(existing, fp)
                 return _replay(existing)
-            record = idempotency.begin(session=session, scope=scope, key=key, fp=fp, replacing=existing)
+            assert record_id is not None
             try:
                 response = func(*args, **kwargs)
             except AppError as exc:
@@ -202,16 +230,17 @@ def idempotent(func: F) -> F:
                     from backend.error_handlers import render_app_error
 
                     rendered = render_app_error(exc)
-                    record = idempotency.begin(session=session, scope=scope, key=key, fp=fp,
-                                               replacing=idempotency.find(session=session, scope=scope, key=key))
-                    idempotency.finish(session=session, record=record, status=rendered.status_code,
-                                       body=rendered.get_data(as_text=True), content_type=rendered.content_type)
+                    record_id, _ = idempotency.claim(session=session, scope=scope, key=key, fp=fp,
+                                                     ttl_s=cfg.idempotency_ttl_s)
+                    if record_id is not None:
+                        idempotency.finish(session=session, record_id=record_id, status=rendered.status_code,
+                                           body=rendered.get_data(as_text=True), content_type=rendered.content_type)
                 raise
             except Exception:
                 session.rollback()
                 raise
             if isinstance(response, Response) and idempotency.should_store(response.status_code, None):
-                idempotency.finish(session=session, record=record, status=response.status_code,
+                idempotency.finish(session=session, record_id=record_id, status=response.status_code,
                                    body=response.get_data(as_text=True),
                                    content_type=response.content_type or "application/json")
             else:

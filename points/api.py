@@ -64,9 +64,9 @@ def village_member(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        actor = current_actor()
-        session = get_session()
         org_id = kwargs.get("org_id", "")
+        actor = current_actor(org_id)
+        session = get_session()
         kind, roles = identity_service.org_kind_and_roles(session=session, actor=actor, org_id=org_id)
         if kind not in VILLAGE:
             raise NotFound("org_not_found")

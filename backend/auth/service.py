@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
@@ -22,7 +24,7 @@ from backend.config import Settings
 from backend.db import new_id, rowcount, utcnow
 from backend.errors import Conflict, Invalid, Unauthorized, register_messages
 from backend.identity import ids
-from backend.identity.models import Account
+from backend.identity.models import Account, Membership, Organisation
 
 register_messages(
     {
@@ -40,10 +42,18 @@ register_messages(
 
 _ALGORITHM = "HS256"
 
-# Every authenticated request runs this: four columns rather than an ORM entity, and the
-# statement built once rather than per request.
-_ACTOR_QUERY = select(Account.id, Account.person_id, Account.is_admin, Account.disabled_at).where(
-    Account.id == bindparam("account_id"))
+# Every authenticated request runs one of these: plain columns rather than an ORM entity, and
+# statements built once rather than per request. A request addressed to an organisation loads
+# the caller's roles in it (and its kind; NULL when it does not exist) in the same round trip.
+_ACTOR_COLUMNS = (Account.id, Account.person_id, Account.is_admin, Account.disabled_at)
+_ACTOR_QUERY = select(*_ACTOR_COLUMNS).where(Account.id == bindparam("account_id"))
+_ACTOR_IN_ORG_QUERY = (
+    select(*_ACTOR_COLUMNS, Organisation.kind, Membership.role)
+    .select_from(Account)
+    .outerjoin(Organisation, Organisation.id == bindparam("org_id"))
+    .outerjoin(Membership, (Membership.org_id == Organisation.id) & (Membership.account_id == Account.id))
+    .where(Account.id == bindparam("account_id"))
+)
 
 
 @dataclass
@@ -211,9 +221,8 @@ def logout(*, session: Session, actor: Actor, refresh_token: str) -> None:
         session.commit()
 
 
-def actor_from_access_token(*, session: Session, settings: Settings, token: str, ip: str | None = None,
-                            user_agent: str | None = None) -> Actor:
-    """Verify an access token (algorithm pinned; iss, aud, exp required) and load its account."""
+def verify_access_token(*, settings: Settings, token: str) -> str:
+    """Check an access token's signature (algorithm pinned) and claims (iss, aud, exp); its account id."""
     try:
         claims = jwt.decode(
             token, settings.jwt_secret, algorithms=[_ALGORITHM], audience=settings.jwt_audience,
@@ -225,11 +234,30 @@ def actor_from_access_token(*, session: Session, settings: Settings, token: str,
         raise Unauthorized("unauthorized") from exc
     if claims.get("typ") != "access" or not isinstance(claims.get("sub"), str):
         raise Unauthorized("unauthorized")
-    account = session.execute(_ACTOR_QUERY, {"account_id": claims["sub"]}).one_or_none()
-    if account is None or account.disabled_at is not None:
+    return claims["sub"]  # type: ignore[no-any-return]
+
+
+def actor_from_access_token(*, session: Session, settings: Settings, token: str, ip: str | None = None,
+                            user_agent: str | None = None, org_id: str | None = None) -> Actor:
+    """Verify an access token and load its account, which must exist and not be disabled.
+
+    With ``org_id`` (the organisation the request addresses) the same statement
+    loads the organisation's kind and the caller's roles in it onto the actor.
+    """
+    account_id = verify_access_token(settings=settings, token=token)
+    conn = session.connection()
+    rows: Sequence[Any] = (
+        conn.execute(_ACTOR_QUERY, {"account_id": account_id}).all() if org_id is None
+        else conn.execute(_ACTOR_IN_ORG_QUERY, {"account_id": account_id, "org_id": org_id}).all())
+    if not rows or rows[0].disabled_at is not None:
         raise Unauthorized("unauthorized")
-    return Actor(account_id=account.id, person_id=account.person_id, is_admin=account.is_admin,
-                 ip=ip, user_agent=user_agent)
+    first = rows[0]
+    actor = Actor(account_id=first.id, person_id=first.person_id, is_admin=first.is_admin, ip=ip,
+                  user_agent=user_agent)
+    if org_id is not None:
+        actor.org_kinds[org_id] = first.kind
+        actor.roles[org_id] = frozenset(row.role for row in rows if row.role is not None)
+    return actor
 
 
 def reauthenticate(*, session: Session, settings: Settings, actor: Actor, password: str) -> None:

@@ -12,12 +12,16 @@ import datetime as dt
 import hashlib
 import json
 import re
+from dataclasses import dataclass
+from typing import cast
 
 from redis import Redis
-from sqlalchemy import delete, select
+from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from backend.db import rowcount, utcnow
+from backend.db import new_id, rowcount, utcnow
 from backend.errors import Conflict, Invalid
 from backend.idempotency.models import IdempotencyRecord
 
@@ -42,18 +46,42 @@ def check_key(key: str) -> None:
         raise Invalid("invalid_idempotency_key")
 
 
-def find(*, session: Session, scope: str, key: str) -> IdempotencyRecord | None:
+_RECORDS = cast(Table, IdempotencyRecord.__table__)
+_FIND = select(_RECORDS.c.id, _RECORDS.c.fingerprint, _RECORDS.c.status, _RECORDS.c.body, _RECORDS.c.content_type,
+               _RECORDS.c.created_at).where(_RECORDS.c.scope == bindparam("scope"), _RECORDS.c.key == bindparam("key"))
+_CLAIM = {  # INSERT ... ON CONFLICT (scope, key) DO NOTHING, one per dialect, built once
+    name: dialect_insert(_RECORDS).values(
+        id=bindparam("id"), scope=bindparam("scope"), key=bindparam("key"), fingerprint=bindparam("fingerprint"),
+        created_at=bindparam("now")).on_conflict_do_nothing(index_elements=["scope", "key"])
+    .execution_options(preserve_rowcount=True)  # psycopg reports -1 for an INSERT otherwise
+    for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+_DROP = delete(_RECORDS).where(_RECORDS.c.id == bindparam("record_id"))
+_FINISH = update(_RECORDS).where(_RECORDS.c.id == bindparam("record_id")).values(
+    status=bindparam("new_status"), body=bindparam("new_body"), content_type=bindparam("new_content_type"))
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    id: str
+    fingerprint: str
+    status: int | None
+    body: str | None
+    content_type: str | None
+    created_at: dt.datetime
+
+
+def find(*, session: Session, scope: str, key: str) -> StoredRecord | None:
     """The record for this key, live or past its TTL."""
-    return session.scalars(
-        select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
-    ).one_or_none()
+    row = session.connection().execute(_FIND, {"scope": scope, "key": key}).one_or_none()
+    return StoredRecord(*row) if row is not None else None
 
 
-def is_live(record: IdempotencyRecord, ttl_s: int) -> bool:
+def is_live(record: StoredRecord, ttl_s: int) -> bool:
     return record.created_at >= utcnow() - dt.timedelta(seconds=ttl_s)
 
 
-def check_replay(record: IdempotencyRecord, fp: str) -> None:
+def check_replay(record: StoredRecord, fp: str) -> None:
     """Raise unless the stored record can answer this request."""
     if record.fingerprint != fp:
         raise Invalid("idempotency_key_reused")
@@ -71,26 +99,32 @@ def release_lock(redis: Redis, name: str) -> None:
     redis.delete(name)
 
 
-def begin(*, session: Session, scope: str, key: str, fp: str,
-          replacing: IdempotencyRecord | None = None) -> IdempotencyRecord:
-    """Add the in-flight record to the caller's session (commits with the use case).
+def claim(*, session: Session, scope: str, key: str, fp: str, ttl_s: int) -> tuple[str | None, StoredRecord | None]:
+    """Start the caller's transaction with the in-flight record of this key (it commits with the use case).
 
-    ``replacing`` is a record of the same key past its TTL: it gives way to the new one.
+    Returns ``(record id, None)`` when the key is new or its old record was past
+    its TTL (the old one gives way), and ``(None, live record)`` when a live
+    record already answers this key. The common case, a new key, is one statement.
     """
-    if replacing is not None:
-        session.delete(replacing)
-        session.flush()
-    record = IdempotencyRecord(scope=scope, key=key, fingerprint=fp)
-    session.add(record)
-    return record
+    conn = session.connection()
+    record_id = new_id("idk")
+    values = {"id": record_id, "scope": scope, "key": key, "fingerprint": fp, "now": utcnow()}
+    claim_stmt = _CLAIM[conn.dialect.name]
+    if conn.execute(claim_stmt, values).rowcount:
+        return record_id, None
+    existing = find(session=session, scope=scope, key=key)
+    if existing is not None and is_live(existing, ttl_s):
+        return None, existing
+    if existing is not None:
+        conn.execute(_DROP, {"record_id": existing.id})
+    conn.execute(claim_stmt, values)
+    return record_id, None
 
 
-def finish(*, session: Session, record: IdempotencyRecord, status: int, body: str, content_type: str) -> None:
+def finish(*, session: Session, record_id: str, status: int, body: str, content_type: str) -> None:
     """Store the response on the record and commit."""
-    record.status = status
-    record.body = body
-    record.content_type = content_type
-    session.merge(record)
+    session.connection().execute(_FINISH, {"record_id": record_id, "new_status": status, "new_body": body,
+                                           "new_content_type": content_type})
     session.commit()
 
 

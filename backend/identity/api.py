@@ -16,6 +16,8 @@ from backend.http import (
     org_role,
     page_schema,
     settings,
+    token_required,
+    token_subject,
 )
 from backend.identity import service
 from backend.identity.models import ORG_KINDS
@@ -49,11 +51,11 @@ class OrgPageQuerySchema(PageQuerySchema, OrgListQuerySchema):
 
 @blp.route("/me")
 class Me(MethodView):
-    @login_required
+    @token_required  # profile() is the account read, and refuses a missing or disabled account
     @blp.response(200, MeSchema)
     def get(self) -> Any:
         """My account, masked identity and memberships"""
-        return service.profile(session=get_session(), actor=current_actor())
+        return service.profile(session=get_session(), account_id=token_subject())
 
 
 @blp.route("/me/real-name")

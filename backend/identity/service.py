@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from backend.actor import Actor
 from backend.config import Settings
 from backend.db import insert_ignore, new_id, rowcount, utcnow
-from backend.errors import Conflict, Forbidden, Invalid, NotFound, register_messages
+from backend.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized, register_messages
 from backend.identity import ids, pii
 from backend.identity.models import (
     KINDS_REQUIRING_CREDIT_CODE,
@@ -201,13 +201,15 @@ _ORG_ROLES_QUERY = (
 
 
 def org_kind_and_roles(*, session: Session, actor: Actor, org_id: str) -> tuple[str | None, frozenset[str]]:
-    """The organisation's kind (None if it does not exist) and the actor's roles in it, in one query."""
-    rows = session.execute(_ORG_ROLES_QUERY, {"account_id": actor.account_id, "org_id": org_id}).all()
-    if not rows:
-        return None, frozenset()
+    """The organisation's kind (None if it does not exist) and the actor's roles in it, in one query
+    (none when authentication already loaded them with the account)."""
+    if org_id in actor.org_kinds:
+        return actor.org_kinds[org_id], actor.roles.get(org_id, frozenset())
+    rows = session.connection().execute(_ORG_ROLES_QUERY, {"account_id": actor.account_id, "org_id": org_id}).all()
+    kind = rows[0][0] if rows else None
     roles = frozenset(role for _kind, role in rows if role is not None)
-    actor.roles[org_id] = roles
-    return rows[0][0], roles
+    actor.org_kinds[org_id], actor.roles[org_id] = kind, roles
+    return kind, roles
 
 
 def load_roles(*, session: Session, actor: Actor, org_id: str) -> frozenset[str]:
@@ -422,7 +424,7 @@ class Profile:
 
 # Built once: GET /me is the most read endpoint, and building a select costs more than running it.
 _PROFILE_QUERY = (
-    select(Account.id, Account.phone, Account.is_admin, Person.id.label("person_id"), Person.name,
+    select(Account.id, Account.phone, Account.is_admin, Account.disabled_at, Person.id.label("person_id"), Person.name,
            Person.id_masked, Person.verified_at, Organisation.id.label("org_id"), Organisation.kind,
            Organisation.name.label("org_name"), Membership.role)
     .outerjoin(Person, Person.id == Account.person_id)
@@ -433,12 +435,16 @@ _PROFILE_QUERY = (
 )
 
 
-def profile(*, session: Session, actor: Actor) -> Profile:
+def profile(*, session: Session, account_id: str) -> Profile:
     """The caller's account, masked identity and memberships (GET /me), in one query.
 
-    Plain columns rather than ORM entities: this is the most read endpoint of all.
+    This query is also the request's authentication read (``token_required``):
+    a missing or disabled account is 401, as anywhere else. Plain columns rather
+    than ORM entities: this is the most read endpoint of all.
     """
-    rows = session.execute(_PROFILE_QUERY, {"account_id": actor.account_id}).all()
+    rows = session.connection().execute(_PROFILE_QUERY, {"account_id": account_id}).all()
+    if not rows or rows[0].disabled_at is not None:
+        raise Unauthorized("unauthorized")
     first = rows[0]
     grouped: dict[str, dict[str, Any]] = {}
     for row in rows:

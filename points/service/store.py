@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from redis import Redis
-from sqlalchemy import Table, and_, insert, select, update
+from sqlalchemy import Table, and_, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from backend.actor import Actor
@@ -53,8 +53,34 @@ def update_item(*, session: Session, org_id: str, item_id: str, restock: int | N
     return item
 
 
-def _table(model: Any) -> Table:
-    return cast(Table, model.__table__)
+# The store's hot path runs Core statements built once (no ORM unit of work, no per-request
+# statement construction); UPDATE parameters are named b_*, as column names are reserved there.
+_ACCOUNTS = cast(Table, PointsAccount.__table__)
+_ITEMS = cast(Table, StoreItem.__table__)
+_STORE = _ACCOUNTS.alias("store")
+_ITEM_FOR_SALE = (
+    select(_ITEMS.c.price, _ITEMS.c.name, _STORE.c.id.label("store_id"))
+    .select_from(_ITEMS.outerjoin(_STORE, and_(_STORE.c.org_id == _ITEMS.c.org_id, _STORE.c.key == "store")))
+    .where(_ITEMS.c.id == bindparam("item_id"), _ITEMS.c.org_id == bindparam("org_id"), _ITEMS.c.active.is_(True))
+)
+_SPEND = (
+    update(_ACCOUNTS)
+    .where(_ACCOUNTS.c.org_id == bindparam("b_org_id"), _ACCOUNTS.c.key == bindparam("b_person_id"),
+           _ACCOUNTS.c.kind == "resident", _ACCOUNTS.c.balance >= bindparam("b_cost"))
+    .values(balance=_ACCOUNTS.c.balance - bindparam("b_cost"))
+    .returning(_ACCOUNTS.c.id, _ACCOUNTS.c.balance)
+)
+_TAKE_STOCK = (
+    update(_ITEMS)
+    .where(_ITEMS.c.id == bindparam("b_item_id"), _ITEMS.c.price == bindparam("b_unit_price"),
+           _ITEMS.c.stock >= bindparam("b_quantity"))
+    .values(stock=_ITEMS.c.stock - bindparam("b_quantity"))
+)
+_CREDIT_STORE = update(_ACCOUNTS).where(_ACCOUNTS.c.id == bindparam("b_store_id")).values(
+    balance=_ACCOUNTS.c.balance + bindparam("b_cost"))
+_INSERT_TRANSACTION = insert(cast(Table, PointsTransaction.__table__))
+_INSERT_ENTRIES = insert(cast(Table, PointsEntry.__table__))
+_INSERT_REDEMPTION = insert(cast(Table, StoreRedemption.__table__))
 
 
 def redeem(*, session: Session, redis: Redis, actor: Actor, org_id: str, code: str, item_id: str,
@@ -72,26 +98,13 @@ def redeem(*, session: Session, redis: Redis, actor: Actor, org_id: str, code: s
     redemption of the village shares (item, store) are updated last, just
     before the commit, so they stay locked as briefly as possible.
     """
-    # Core statements on the tables (no ORM unit of work): this is the hot path of the store.
-    accounts, items = _table(PointsAccount), _table(StoreItem)
     conn = session.connection()
-    store = accounts.alias("store")
-    item = conn.execute(
-        select(items.c.price, items.c.name, store.c.id.label("store_id"))
-        .select_from(items.outerjoin(store, and_(store.c.org_id == items.c.org_id, store.c.key == "store")))
-        .where(items.c.id == item_id, items.c.org_id == org_id, items.c.active.is_(True))
-    ).one_or_none()
+    item = conn.execute(_ITEM_FOR_SALE, {"item_id": item_id, "org_id": org_id}).one_or_none()
     if item is None:
         raise NotFound("item_not_found")
     person_id = qr_service.consume(redis=redis, code=code)
     cost = item.price * quantity
-    row = conn.execute(
-        update(accounts)
-        .where(accounts.c.org_id == org_id, accounts.c.key == person_id, accounts.c.kind == "resident",
-               accounts.c.balance >= cost)
-        .values(balance=accounts.c.balance - cost)
-        .returning(accounts.c.id, accounts.c.balance)
-    ).one_or_none()
+    row = conn.execute(_SPEND, {"b_org_id": org_id, "b_person_id": person_id, "b_cost": cost}).one_or_none()
     if row is None:
         if resident_by_person(session, org_id, person_id) is None:
             raise NotFound("resident_not_found")
@@ -101,21 +114,19 @@ def redeem(*, session: Session, redis: Redis, actor: Actor, org_id: str, code: s
     now = utcnow()
     memo = f"兑换 {item.name} ×{quantity}"[:200]
     tx_id, redemption_id = new_id("ptx"), new_id("prd")
-    conn.execute(insert(_table(PointsTransaction)).values(
-        id=tx_id, org_id=org_id, kind=ledger.REDEMPTION, memo=memo, created_by=actor.account_id, created_at=now))
-    conn.execute(insert(_table(PointsEntry)), [
+    conn.execute(_INSERT_TRANSACTION, {"id": tx_id, "org_id": org_id, "kind": ledger.REDEMPTION, "memo": memo,
+                                       "created_by": actor.account_id, "created_at": now})
+    conn.execute(_INSERT_ENTRIES, [
         {"id": new_id("pen"), "transaction_id": tx_id, "account_id": leg.account, "org_id": org_id,
          "kind": ledger.REDEMPTION, "amount": leg.amount, "memo": memo, "created_at": now}
         for leg in ledger.redemption_legs(resident=resident_id, store=store_id, cost=cost)
     ])
-    conn.execute(insert(_table(StoreRedemption)).values(
-        id=redemption_id, org_id=org_id, item_id=item_id, account_id=resident_id, quantity=quantity, points=cost,
-        cashier_id=actor.account_id, transaction_id=tx_id, created_at=now))
-    if not conn.execute(update(items).where(items.c.id == item_id, items.c.price == item.price,
-                                            items.c.stock >= quantity)
-                        .values(stock=items.c.stock - quantity)).rowcount:
+    conn.execute(_INSERT_REDEMPTION, {
+        "id": redemption_id, "org_id": org_id, "item_id": item_id, "account_id": resident_id, "quantity": quantity,
+        "points": cost, "cashier_id": actor.account_id, "transaction_id": tx_id, "created_at": now})
+    if not conn.execute(_TAKE_STOCK, {"b_item_id": item_id, "b_unit_price": item.price, "b_quantity": quantity}).rowcount:
         raise Conflict("out_of_stock")  # or repriced a moment ago: the cashier retries with a fresh code
-    conn.execute(update(accounts).where(accounts.c.id == store_id).values(balance=accounts.c.balance + cost))
+    conn.execute(_CREDIT_STORE, {"b_store_id": store_id, "b_cost": cost})
     session.commit()
     return {"id": redemption_id, "item_id": item_id, "resident_id": resident_id, "quantity": quantity,
             "points": cost, "balance": balance, "transaction_id": tx_id, "created_at": now}
