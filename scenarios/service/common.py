@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any, cast
+
+from sqlalchemy import Row, Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from backend.credit import service as credit_service
-from backend.errors import register_messages
+from backend.credit.models import CreditStanding
+from backend.errors import NotFound, register_messages
 from backend.identity.ids import mask_name
 from backend.identity.models import Person
 from scenarios.eligibility import LEVEL_NAMES, Subject, effective_level
@@ -39,6 +42,35 @@ def subject_of(*, session: Session, person_id: str) -> Subject:
     """The person's credit as the eligibility rules see it (from the credit service's latest snapshot)."""
     standing = credit_service.get_standing(session=session, person_id=person_id)
     return Subject(level=standing.level, serious_dishonesty=standing.serious_dishonesty, red_list=standing.red_list)
+
+
+_PERSONS = cast(Table, Person.__table__)
+_STANDINGS = cast(Table, CreditStanding.__table__)
+
+# The counter's read of a person: the name to mask and the three standing columns the rules use, in
+# one statement. It reads credit's standings table directly (plain columns) rather than through
+# get_standing, which loads the whole stored snapshot (dimensions and reasons as JSON) into the ORM;
+# get_standing is still what runs when no snapshot is stored yet (masked_subject). Counter reads
+# extend it with their own joins; :person_id is the person.
+PERSON_STANDING: Select[Any] = (
+    select(_PERSONS.c.name.label("person_name"), _STANDINGS.c.level, _STANDINGS.c.serious_dishonesty,
+           _STANDINGS.c.red_list)
+    .select_from(_PERSONS.outerjoin(_STANDINGS, _STANDINGS.c.subject_id == _PERSONS.c.id))
+    .where(_PERSONS.c.id == bindparam("person_id"))
+)
+
+
+def masked_subject(session: Session, person_id: str, row: Row[Any] | None) -> tuple[str, Subject]:
+    """The masked name and the Subject of a PERSON_STANDING row.
+
+    Without a stored snapshot credit computes and stores the first one (the caller commits).
+    """
+    if row is None:
+        raise NotFound("person_not_found")
+    if not row.level:
+        return mask_name(row.person_name), subject_of(session=session, person_id=person_id)
+    return mask_name(row.person_name), Subject(level=row.level, serious_dishonesty=row.serious_dishonesty,
+                                               red_list=row.red_list)
 
 
 def shown_level(subject: Subject) -> str:

@@ -38,7 +38,13 @@ from scenarios.models import (
     MedicalPayment,
     MedicalVisit,
 )
-from scenarios.service.common import level_name, masked_name, shown_level, subject_of
+from scenarios.service.common import (
+    PERSON_STANDING,
+    level_name,
+    masked_name,
+    masked_subject,
+    shown_level,
+)
 
 
 @dataclass
@@ -106,7 +112,8 @@ class Eligibility:
 
 def _evaluate(session: Session, settings: Settings, hospital_id: str, person_id: str) -> Eligibility:
     policy = get_policy(session=session, settings=settings, hospital_id=hospital_id)
-    subject = subject_of(session=session, person_id=person_id)
+    name_masked, subject = masked_subject(
+        session, person_id, session.connection().execute(PERSON_STANDING, {"person_id": person_id}).one_or_none())
     level = shown_level(subject)
     reason = medical_reason(subject, min_level=policy.min_level, lines_fen=policy.lines_fen,
                             suspended=is_suspended(session, person_id))
@@ -114,7 +121,7 @@ def _evaluate(session: Session, settings: Settings, hospital_id: str, person_id:
                                                             lines_fen=policy.lines_fen)
     available = 0 if reason else available_fen(line_fen=line, used_fen=used_fen(session, person_id))
     return Eligibility(eligible=reason is None, level=level, level_name=level_name(level), line_fen=line,
-                       available_fen=available, name_masked=masked_name(session, person_id), reason=reason)
+                       available_fen=available, name_masked=name_masked, reason=reason)
 
 
 def check_eligibility(*, session: Session, settings: Settings, redis: Redis, actor: Actor, hospital_id: str,

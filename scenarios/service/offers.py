@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Row, Select, or_, select
 from sqlalchemy.orm import Session
 
 from backend.db import utcnow
@@ -19,7 +19,8 @@ from scenarios.service.catalogue import get_scenario
 from scenarios.service.common import subject_of
 
 
-def terms_of(offer: Offer) -> OfferTerms:
+def terms_of(offer: Offer | Row[Any]) -> OfferTerms:
+    """The eligibility terms of an offer, from the ORM object or a row of its columns (the counter's reads)."""
     return OfferTerms(
         min_level=offer.min_level, red_list_only=offer.red_list_only, per_person_limit=offer.per_person_limit,
         remaining_quota=offer.remaining_quota, valid_from=offer.valid_from, valid_to=offer.valid_to,

@@ -6,15 +6,18 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, replace
+from typing import Any, cast
 
 from redis import Redis
-from sqlalchemy import Table, select, update
+from sqlalchemy import Row, String, Table, and_, bindparam, case, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from backend.actor import Actor
 from backend.config import Settings
 from backend.credit import service as credit_service
-from backend.db import dialect_insert, rowcount, utcnow
+from backend.db import new_id, rowcount, utcnow
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.identity.ids import mask_name
 from backend.identity.models import Person
@@ -29,15 +32,69 @@ from scenarios.eligibility import (
     shanghai_day_start,
 )
 from scenarios.models import Offer, OfferUsage, Redemption
-from scenarios.service.common import level_name, masked_name, shown_level, subject_of
-from scenarios.service.offers import judge, merchant_offer, terms_of
+from scenarios.service.common import (
+    PERSON_STANDING,
+    level_name,
+    masked_name,
+    masked_subject,
+    shown_level,
+)
+from scenarios.service.offers import terms_of
 
 _SCAN_OFFER_LIMIT = 200
+
+# Scan and redeem are the counter's hot path: Core statements on the tables, built once here with
+# bind parameters, so a request neither builds SQL nor runs the ORM unit of work.
+_OFFERS = cast(Table, Offer.__table__)
+_USAGES = cast(Table, OfferUsage.__table__)
+_REDEMPTIONS = cast(Table, Redemption.__table__)
+
+# The usage row of the offer's current period: :day, :month and :year are the keys of now.
+_CURRENT_PERIOD = case(
+    *((_OFFERS.c.period == period, bindparam(period, type_=String)) for period in ("day", "month", "year")),
+    else_="total",
+)
+
+# One statement for the whole scan: the person, their standing, and each live offer of the merchant
+# (:merchant_id) with the person's uses in its current period. Without offers the one row has NULL
+# offer columns.
+_SCAN = (
+    PERSON_STANDING.add_columns(*_OFFERS.c, _USAGES.c.used)
+    .outerjoin(_OFFERS, and_(_OFFERS.c.merchant_id == bindparam("merchant_id"), _OFFERS.c.active.is_(True)))
+    .outerjoin(_USAGES, and_(_USAGES.c.offer_id == _OFFERS.c.id, _USAGES.c.person_id == bindparam("person_id"),
+                             _USAGES.c.period_key == _CURRENT_PERIOD))
+    .order_by(_OFFERS.c.id.desc())
+    .limit(_SCAN_OFFER_LIMIT)
+)
+
+_MERCHANT_OFFER = select(_OFFERS).where(_OFFERS.c.id == bindparam("offer_id"),
+                                        _OFFERS.c.merchant_id == bindparam("merchant_id"))
+
+
+def _count_use_statement(dialect_insert: Any) -> Any:
+    """INSERT the (offer, person, period) usage row at 1, or on conflict add 1 only while below :limit.
+
+    The conflicting row is locked and the WHERE re-checked on its latest version, so concurrent
+    uses of one person serialise on that row (PostgreSQL and SQLite).
+    """
+    stmt = dialect_insert(_USAGES)
+    return stmt.on_conflict_do_update(
+        index_elements=["offer_id", "person_id", "period_key"], set_={"used": _USAGES.c.used + 1},
+        where=_USAGES.c.used < bindparam("limit"),
+    ).execution_options(preserve_rowcount=True)  # psycopg reports -1 for an INSERT otherwise
+
+
+_COUNT_USE = {"postgresql": _count_use_statement(pg_insert), "sqlite": _count_use_statement(sqlite_insert)}
+
+_TAKE_QUOTA = update(_OFFERS).where(_OFFERS.c.id == bindparam("offer_id"), _OFFERS.c.remaining_quota > 0).values(
+    remaining_quota=_OFFERS.c.remaining_quota - 1)
+
+_INSERT_REDEMPTION = insert(_REDEMPTIONS)
 
 
 @dataclass
 class Rejected:
-    offer: Offer
+    offer: Row[Any]
     reason: str
 
 
@@ -48,7 +105,7 @@ class Scan:
     name_masked: str
     level: str
     level_name: str
-    offers: list[Offer]
+    offers: list[Row[Any]]
     not_eligible: list[Rejected]
 
 
@@ -57,87 +114,92 @@ def scan(*, session: Session, redis: Redis, actor: Actor, merchant_id: str, code
     """Look at a resident's code without using it: masked name, level, the offers it may redeem here."""
     now = now or utcnow()
     person_id = qr_service.peek(redis=redis, code=code)
-    subject = subject_of(session=session, person_id=person_id)
-    offers = list(session.scalars(
-        select(Offer).where(Offer.merchant_id == merchant_id, Offer.active.is_(True))
-        .order_by(Offer.id.desc()).limit(_SCAN_OFFER_LIMIT)
-    ))
-    judged = judge(session, subject=subject, person_id=person_id, offers=offers, now=now)
+    rows = session.connection().execute(_SCAN, {
+        "person_id": person_id, "merchant_id": merchant_id,
+        **{period: period_key(period, now) for period in ("day", "month", "year")},
+    }).all()
+    name_masked, subject = masked_subject(session, person_id, rows[0] if rows else None)
+    offers: list[Row[Any]] = []
+    not_eligible: list[Rejected] = []
+    for row in rows:
+        if row.id is None:  # the merchant has no live offer
+            continue
+        reason = offer_reason(terms_of(row), subject, used=row.used or 0, now=now)
+        if reason is None:
+            offers.append(row)
+        else:
+            not_eligible.append(Rejected(offer=row, reason=reason))
     credit_service.log_query(session=session, actor=actor, org_id=merchant_id, person_id=person_id,
                              purpose="benefit")
-    result = Scan(
-        name_masked=masked_name(session, person_id), level=shown_level(subject),
-        level_name=level_name(shown_level(subject)),
-        offers=[o for o, reason, _ in judged if reason is None],
-        not_eligible=[Rejected(offer=o, reason=reason) for o, reason, _ in judged if reason is not None],
-    )
     session.commit()
-    return result
+    level = shown_level(subject)
+    return Scan(name_masked=name_masked, level=level, level_name=level_name(level),
+                offers=offers, not_eligible=not_eligible)
 
 
 @dataclass
 class RedemptionView:
-    redemption: Redemption
-    offer_title: str
-    name_masked: str
+    """A redemption as the counter shows it: the offer's title and the resident's masked name beside it."""
 
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.redemption, name)
+    id: str
+    offer_id: str
+    offer_title: str
+    scenario_code: str
+    name_masked: str
+    level: str
+    status: str
+    created_at: dt.datetime
+    voided_at: dt.datetime | None = None
+    void_reason: str | None = None
+
+    @classmethod
+    def of(cls, redemption: Redemption, *, offer_title: str, name_masked: str) -> RedemptionView:
+        r = redemption
+        return cls(id=r.id, offer_id=r.offer_id, offer_title=offer_title, scenario_code=r.scenario_code,
+                   name_masked=name_masked, level=r.level, status=r.status, created_at=r.created_at,
+                   voided_at=r.voided_at, void_reason=r.void_reason)
 
 
 def redeem(*, session: Session, redis: Redis, actor: Actor, merchant_id: str, offer_id: str, code: str,
            now: dt.datetime | None = None) -> RedemptionView:
     """Use the resident's code for an offer: level, limit and quota are checked in one transaction.
 
-    The code is consumed first (exactly one caller gets the person); the per-person count and the
-    quota then change only through conditional UPDATEs, so concurrent cashiers can neither exceed
-    the limit nor oversell the quota.
+    The offer is read before the code is consumed (an unknown offer leaves the code usable); the
+    code is then consumed (exactly one caller gets the person); the per-person count and the
+    quota change only through conditional statements, so concurrent cashiers can neither exceed
+    the limit nor oversell the quota. Any refusal raises before the commit: nothing is written.
     """
     now = now or utcnow()
-    offer = merchant_offer(session=session, merchant_id=merchant_id, offer_id=offer_id)
+    conn = session.connection()
+    offer = conn.execute(_MERCHANT_OFFER, {"offer_id": offer_id, "merchant_id": merchant_id}).one_or_none()
+    if offer is None:
+        raise NotFound("offer_not_found")
     person_id = qr_service.consume(redis=redis, code=code)
-    subject = subject_of(session=session, person_id=person_id)
-    # Limit and quota are decided below by the conditional updates, not by this read.
+    name_masked, subject = masked_subject(
+        session, person_id, conn.execute(PERSON_STANDING, {"person_id": person_id}).one_or_none())
+    # Limit and quota are decided below by the conditional statements, not by this read.
     terms = replace(terms_of(offer), per_person_limit=None, remaining_quota=None)
     reason = offer_reason(terms, subject, used=0, now=now)
     if reason is not None:
         raise Forbidden("not_eligible", reason=reason)
     key = period_key(offer.period, now)
-    if offer.per_person_limit is not None and not _count_use(session, offer.id, person_id, key,
-                                                             offer.per_person_limit):
+    if offer.per_person_limit is not None and not conn.execute(_COUNT_USE[conn.dialect.name], {
+            "offer_id": offer_id, "person_id": person_id, "period_key": key, "used": 1,
+            "limit": offer.per_person_limit}).rowcount:
         raise Forbidden("not_eligible", reason=LIMIT_REACHED)
-    if offer.total_quota is not None:
-        taken = rowcount(session, update(Offer).where(Offer.id == offer.id, Offer.remaining_quota > 0)
-                         .values(remaining_quota=Offer.remaining_quota - 1)
-                         .execution_options(synchronize_session=False))
-        if not taken:
-            raise Conflict("quota_exhausted")
-    redemption = Redemption(
-        offer_id=offer.id, merchant_id=merchant_id, scenario_code=offer.scenario_code, person_id=person_id,
-        cashier_id=actor.account_id, period_key=key, level=shown_level(subject), status="redeemed",
-        created_at=now,
-    )
-    session.add(redemption)
+    if offer.total_quota is not None and not conn.execute(_TAKE_QUOTA, {"offer_id": offer_id}).rowcount:
+        raise Conflict("quota_exhausted")
+    view = RedemptionView(id=new_id("rdm"), offer_id=offer_id, offer_title=offer.title,
+                          scenario_code=offer.scenario_code, name_masked=name_masked,
+                          level=shown_level(subject), status="redeemed", created_at=now)
+    conn.execute(_INSERT_REDEMPTION, {
+        "id": view.id, "offer_id": offer_id, "merchant_id": merchant_id, "scenario_code": offer.scenario_code,
+        "person_id": person_id, "cashier_id": actor.account_id, "period_key": key, "level": view.level,
+        "status": view.status, "created_at": now})
     credit_service.log_query(session=session, actor=actor, org_id=merchant_id, person_id=person_id,
                              purpose="benefit")
-    name = masked_name(session, person_id)
     session.commit()
-    return RedemptionView(redemption=redemption, offer_title=offer.title, name_masked=name)
-
-
-def _count_use(session: Session, offer_id: str, person_id: str, key: str, limit: int) -> bool:
-    """Count one use against the per-person limit; False when the limit is reached.
-
-    One statement: INSERT the (offer, person, period) row at 1, or on conflict add 1 only while
-    below the limit. The conflicting row is locked and the WHERE re-checked on its latest
-    version, so concurrent uses of one person serialise on that row (PostgreSQL and SQLite).
-    """
-    table = OfferUsage.__table__
-    assert isinstance(table, Table)
-    stmt = dialect_insert(session)(table).values(offer_id=offer_id, person_id=person_id, period_key=key, used=1)
-    stmt = stmt.on_conflict_do_update(index_elements=["offer_id", "person_id", "period_key"],
-                                      set_={"used": table.c.used + 1}, where=table.c.used < limit)
-    return rowcount(session, stmt) == 1
+    return view
 
 
 def _merchant_redemption(session: Session, merchant_id: str, redemption_id: str) -> Redemption:
@@ -173,8 +235,8 @@ def void(*, session: Session, settings: Settings, actor: Actor, merchant_id: str
     session.commit()
     session.refresh(redemption)
     offer = session.get(Offer, redemption.offer_id)
-    return RedemptionView(redemption=redemption, offer_title=offer.title if offer else "",
-                          name_masked=masked_name(session, redemption.person_id))
+    return RedemptionView.of(redemption, offer_title=offer.title if offer else "",
+                             name_masked=masked_name(session, redemption.person_id))
 
 
 def date_range(date_from: dt.date | None, date_to: dt.date | None, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -202,8 +264,8 @@ def _views(session: Session, redemptions: list[Redemption]) -> list[RedemptionVi
         select(Offer.id, Offer.title).where(Offer.id.in_({r.offer_id for r in redemptions}))).all())
     names = dict(session.execute(
         select(Person.id, Person.name).where(Person.id.in_({r.person_id for r in redemptions}))).all())
-    return [RedemptionView(redemption=r, offer_title=titles.get(r.offer_id, ""),
-                           name_masked=mask_name(names.get(r.person_id))) for r in redemptions]
+    return [RedemptionView.of(r, offer_title=titles.get(r.offer_id, ""), name_masked=mask_name(names.get(r.person_id)))
+            for r in redemptions]
 
 
 CSV_HEADER = ["核销编号", "核销时间", "优惠编号", "优惠名称", "场景", "居民", "信用等级", "状态", "撤销时间", "撤销原因"]
@@ -232,10 +294,9 @@ def export_csv(*, session: Session, merchant_id: str, date_from: dt.date | None 
     batch: list[Redemption] = []
 
     def flush() -> None:
-        for view in _views(session, batch):
-            r = view.redemption
+        for r in _views(session, batch):
             writer.writerow([_cell(v) for v in (
-                r.id, _local(r.created_at), r.offer_id, view.offer_title, r.scenario_code, view.name_masked,
+                r.id, _local(r.created_at), r.offer_id, r.offer_title, r.scenario_code, r.name_masked,
                 r.level, "已撤销" if r.status == "voided" else "已核销", _local(r.voided_at), r.void_reason)])
         batch.clear()
 

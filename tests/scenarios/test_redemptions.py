@@ -7,10 +7,10 @@ import datetime as dt
 import io
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
-from backend.credit.models import CreditQuery
-from scenarios.models import Offer, Redemption
+from backend.credit.models import CreditQuery, CreditStanding
+from scenarios.models import Offer, OfferUsage, Redemption
 from tests.scenarios.helpers import (
     API,
     black_list,
@@ -273,3 +273,41 @@ def test_a_redemption_refused_for_quota_writes_nothing_not_even_the_limit_count(
     benefit = next(b for b in client.get(f"{API}/me/benefits", headers=resident.headers).json["items"]
                    if b["offer"]["id"] == offer["id"])
     assert benefit["used"] == 1 and benefit["reason"] == "limit_reached"
+
+
+def test_a_scan_counts_only_the_uses_of_each_offers_current_period(client, factory, session) -> None:
+    shop = make_shop(factory)
+    daily = make_offer(client, shop, per_person_limit=1, period="day", title="每日一次")
+    monthly = make_offer(client, shop, per_person_limit=2, period="month", title="每月两次")
+    resident = factory.user("resident")
+    # Uses of an earlier month do not count against this one.
+    session.add(OfferUsage(offer_id=monthly["id"], person_id=resident.person_id, period_key="2000-01", used=2))
+    session.commit()
+    assert _redeem(client, shop, code_for(client, resident), daily["id"]).status_code == 201
+    assert _redeem(client, shop, code_for(client, resident), monthly["id"]).status_code == 201
+    scan = client.post(f"{shop.base}/scans", json={"code": code_for(client, resident)},
+                       headers=shop.cashier.headers).json
+    assert [o["id"] for o in scan["offers"]] == [monthly["id"]]
+    assert scan["not_eligible"] == [{"offer_id": daily["id"], "title": "每日一次", "reason": "limit_reached"}]
+    empty = make_shop(factory)
+    scan = client.post(f"{empty.base}/scans", json={"code": code_for(client, resident)},
+                       headers=empty.cashier.headers).json
+    assert scan["offers"] == [] and scan["not_eligible"] == [] and scan["level"] == "A"
+
+
+def test_a_resident_without_a_stored_score_is_scored_at_the_counter(client, factory, session) -> None:
+    shop = make_shop(factory)
+    offer = make_offer(client, shop)
+    scanned, redeemed = factory.user("resident"), factory.user("resident")
+    people = [scanned.person_id, redeemed.person_id]
+    session.execute(delete(CreditStanding).where(CreditStanding.subject_id.in_(people)))
+    session.commit()
+    scan = client.post(f"{shop.base}/scans", json={"code": code_for(client, scanned)}, headers=shop.cashier.headers)
+    assert scan.status_code == 200 and scan.json["level"] == "A"
+    assert [o["id"] for o in scan.json["offers"]] == [offer["id"]]
+    redemption = _redeem(client, shop, code_for(client, redeemed), offer["id"])
+    assert redemption.status_code == 201 and redemption.json["level"] == "A"
+    stored = dict(session.execute(select(CreditStanding.subject_id, CreditStanding.level)
+                                  .where(CreditStanding.subject_id.in_(people))).tuples().all())
+    session.rollback()
+    assert stored == {scanned.person_id: "A", redeemed.person_id: "A"}
