@@ -111,12 +111,38 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+class AppSession(Session):
+    """The platform's Session. ``held_commits()`` turns the use case's commits into flushes, so
+    a caller can add its own rows and commit everything as one transaction.
+
+    Idempotency-Key requests use it: the stored response commits in the same transaction as
+    the write it answers, so a crash leaves both or neither (never a write whose key looks
+    forever in flight), and the request is one transaction instead of two.
+    """
+
+    _commits_held = False
+
+    @contextmanager
+    def held_commits(self) -> Iterator[None]:
+        self._commits_held = True
+        try:
+            yield
+        finally:
+            self._commits_held = False
+
+    def commit(self) -> None:
+        if self._commits_held:
+            self.flush()
+            return
+        super().commit()
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[AppSession]:
+    return sessionmaker(bind=engine, class_=AppSession, expire_on_commit=False, autoflush=True)
 
 
 @contextmanager
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+def session_scope(factory: sessionmaker[AppSession]) -> Iterator[AppSession]:
     """A session for CLI commands and jobs; rolls back whatever was not committed."""
     session = factory()
     try:

@@ -17,10 +17,10 @@ import marshmallow as ma
 from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 from redis import Redis
-from sqlalchemy.orm import Session
 
 from backend.actor import Actor
 from backend.config import Settings
+from backend.db import AppSession
 from backend.errors import AppError, Conflict, Forbidden, NotFound, Unauthorized
 from backend.idempotency import service as idempotency
 
@@ -34,7 +34,7 @@ def settings() -> Settings:
     return current_app.extensions["settings"]  # type: ignore[no-any-return]
 
 
-def get_session() -> Session:
+def get_session() -> AppSession:
     """The request's session; the teardown closes it, rolling back anything uncommitted."""
     if "db_session" not in g:
         g.db_session = current_app.extensions["session_factory"]()
@@ -216,35 +216,32 @@ def idempotent(func: F) -> F:
         if lock is None:
             raise Conflict("request_in_progress")
         try:
-            record_id, existing = idempotency.claim(session=session, scope=scope, key=key, fp=fp,
-                                                    ttl_s=cfg.idempotency_ttl_s)
-            if existing is not None:
+            existing = idempotency.find(session=session, scope=scope, key=key)
+            if existing is not None and idempotency.is_live(existing, cfg.idempotency_ttl_s):
                 idempotency.check_replay(existing, fp)
                 return _replay(existing)
-            assert record_id is not None
             try:
-                response = func(*args, **kwargs)
+                with session.held_commits():  # the response joins the use case's transaction
+                    response = func(*args, **kwargs)
             except AppError as exc:
                 session.rollback()
                 if idempotency.should_store(exc.status, exc.code):
                     from backend.error_handlers import render_app_error
 
                     rendered = render_app_error(exc)
-                    record_id, _ = idempotency.claim(session=session, scope=scope, key=key, fp=fp,
-                                                     ttl_s=cfg.idempotency_ttl_s)
-                    if record_id is not None:
-                        idempotency.finish(session=session, record_id=record_id, status=rendered.status_code,
-                                           body=rendered.get_data(as_text=True), content_type=rendered.content_type)
+                    idempotency.store(session=session, scope=scope, key=key, fp=fp, status=rendered.status_code,
+                                      body=rendered.get_data(as_text=True), content_type=rendered.content_type,
+                                      replacing=existing)
+                    session.commit()
                 raise
             except Exception:
                 session.rollback()
                 raise
             if isinstance(response, Response) and idempotency.should_store(response.status_code, None):
-                idempotency.finish(session=session, record_id=record_id, status=response.status_code,
-                                   body=response.get_data(as_text=True),
-                                   content_type=response.content_type or "application/json")
-            else:
-                session.rollback()
+                idempotency.store(session=session, scope=scope, key=key, fp=fp, status=response.status_code,
+                                  body=response.get_data(as_text=True),
+                                  content_type=response.content_type or "application/json", replacing=existing)
+            session.commit()
             return response
         finally:
             idempotency.release_lock(redis, lock)

@@ -1,9 +1,8 @@
 """Idempotency-Key: a stored first response plus a Redis in-flight lock.
 
-The record is added to the request's own session before the use case runs,
-so it commits in the same transaction as the points or money it guards: a
-crash after that commit can never let a retry post twice. The response is
-written onto the record right after.
+The response is stored in the same transaction as the points or money it
+answers (the use case's commits are held until it is added): a crash can
+never let a retry post twice, nor leave a write without its response.
 """
 
 from __future__ import annotations
@@ -16,9 +15,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from redis import Redis
-from sqlalchemy import Table, bindparam, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from backend.db import new_id, rowcount, utcnow
@@ -49,16 +46,8 @@ def check_key(key: str) -> None:
 _RECORDS = cast(Table, IdempotencyRecord.__table__)
 _FIND = select(_RECORDS.c.id, _RECORDS.c.fingerprint, _RECORDS.c.status, _RECORDS.c.body, _RECORDS.c.content_type,
                _RECORDS.c.created_at).where(_RECORDS.c.scope == bindparam("scope"), _RECORDS.c.key == bindparam("key"))
-_CLAIM = {  # INSERT ... ON CONFLICT (scope, key) DO NOTHING, one per dialect, built once
-    name: dialect_insert(_RECORDS).values(
-        id=bindparam("id"), scope=bindparam("scope"), key=bindparam("key"), fingerprint=bindparam("fingerprint"),
-        created_at=bindparam("now")).on_conflict_do_nothing(index_elements=["scope", "key"])
-    .execution_options(preserve_rowcount=True)  # psycopg reports -1 for an INSERT otherwise
-    for name, dialect_insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
-}
+_STORE = insert(_RECORDS)
 _DROP = delete(_RECORDS).where(_RECORDS.c.id == bindparam("record_id"))
-_FINISH = update(_RECORDS).where(_RECORDS.c.id == bindparam("record_id")).values(
-    status=bindparam("new_status"), body=bindparam("new_body"), content_type=bindparam("new_content_type"))
 
 
 @dataclass(frozen=True)
@@ -99,33 +88,19 @@ def release_lock(redis: Redis, name: str) -> None:
     redis.delete(name)
 
 
-def claim(*, session: Session, scope: str, key: str, fp: str, ttl_s: int) -> tuple[str | None, StoredRecord | None]:
-    """Start the caller's transaction with the in-flight record of this key (it commits with the use case).
+def store(*, session: Session, scope: str, key: str, fp: str, status: int, body: str, content_type: str,
+          replacing: StoredRecord | None = None) -> None:
+    """Add the response to the caller's transaction (which commits it with the write it answers).
 
-    Returns ``(record id, None)`` when the key is new or its old record was past
-    its TTL (the old one gives way), and ``(None, live record)`` when a live
-    record already answers this key. The common case, a new key, is one statement.
+    ``replacing`` is this key's record past its TTL: it gives way. Two requests with one key
+    that both got this far (the in-flight lock expired) collide on the unique (scope, key):
+    the second fails with its writes rolled back.
     """
     conn = session.connection()
-    record_id = new_id("idk")
-    values = {"id": record_id, "scope": scope, "key": key, "fingerprint": fp, "now": utcnow()}
-    claim_stmt = _CLAIM[conn.dialect.name]
-    if conn.execute(claim_stmt, values).rowcount:
-        return record_id, None
-    existing = find(session=session, scope=scope, key=key)
-    if existing is not None and is_live(existing, ttl_s):
-        return None, existing
-    if existing is not None:
-        conn.execute(_DROP, {"record_id": existing.id})
-    conn.execute(claim_stmt, values)
-    return record_id, None
-
-
-def finish(*, session: Session, record_id: str, status: int, body: str, content_type: str) -> None:
-    """Store the response on the record and commit."""
-    session.connection().execute(_FINISH, {"record_id": record_id, "new_status": status, "new_body": body,
-                                           "new_content_type": content_type})
-    session.commit()
+    if replacing is not None:
+        conn.execute(_DROP, {"record_id": replacing.id})
+    conn.execute(_STORE, {"id": new_id("idk"), "scope": scope, "key": key, "fingerprint": fp, "status": status,
+                          "body": body, "content_type": content_type, "created_at": utcnow()})
 
 
 def should_store(status: int, code: str | None) -> bool:

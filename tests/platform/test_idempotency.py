@@ -197,3 +197,54 @@ def test_purge_deletes_only_records_past_their_24_hours(idem_app, factory, sessi
     keys = set(session.scalars(select(IdempotencyRecord.key)))
     session.rollback()
     assert keys == {"k-keep"}
+
+
+def test_the_response_commits_with_the_write_or_neither_does(idem_app, factory, session, monkeypatch):
+    """A failure while storing the response rolls the write back too: a retry then writes once."""
+    from backend.idempotency import service as idempotency_service
+
+    user = factory.user("account")
+    client = idem_app.test_client()
+    headers = dict(user.headers, **{"Idempotency-Key": "k-atomic"})
+
+    def broken_store(**_kwargs):
+        raise RuntimeError("the database went away while storing the response")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(idempotency_service, "store", broken_store)
+        failed = client.post("/api/v1/idem", json={"name": "原子村"}, headers=headers)
+    assert failed.status_code == 500
+    assert count(session, "原子村") == 0
+    retry = client.post("/api/v1/idem", json={"name": "原子村"}, headers=headers)
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers
+    assert count(session, "原子村") == 1
+
+
+def test_two_requests_past_an_expired_lock_still_write_once(idem_app, factory, session, settings, monkeypatch):
+    """If the in-flight lock is lost (it expired mid-request), the unique (scope, key) of the
+    stored response stops the second request: its write is rolled back."""
+    from backend.idempotency import service as idempotency_service
+
+    monkeypatch.setattr(idempotency_service, "acquire_lock", lambda _redis, scope, key, _ttl: f"idem-test:{key}")
+    user = factory.user("account")
+    headers = dict(user.headers, **{"Idempotency-Key": "k-lost-lock"})
+    gate.clear()
+    entered.clear()
+    results = {}
+
+    def post(name):
+        results[name] = idem_app.test_client().post("/api/v1/idem", json={"name": "slow"}, headers=headers)
+
+    first = threading.Thread(target=post, args=("first",))
+    first.start()
+    assert entered.wait(5), "the first request never reached the view"
+    second = threading.Thread(target=post, args=("second",))
+    second.start()
+    if not settings.is_sqlite:  # SQLite serialises the two transactions: the second then replays
+        second.join(timeout=2)  # it reaches the view too and waits at the gate
+    gate.set()
+    first.join()
+    second.join()
+    statuses = sorted(r.status_code for r in results.values())
+    assert statuses[0] == 201 and statuses[1] in (201, 409)
+    assert count(session, "slow") == 1
