@@ -19,6 +19,10 @@ $(VENV)/.stamp-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test,dev]'
 	touch $@ $(VENV)/.stamp-run
 
+$(VENV)/.stamp-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test,dev,bench]'
+	touch $@ $(VENV)/.stamp-test $(VENV)/.stamp-run
+
 migrate: $(VENV)/.stamp-run
 	$(BIN)/alembic upgrade heads
 
@@ -48,7 +52,7 @@ openapi: $(VENV)/.stamp-run
 	$(BIN)/flask --app backend openapi write --format=json openapi/openapi.json
 
 ## make bench: every bench/*.py with a main() (foundation first) on gunicorn + PostgreSQL `bench` + Redis db 10; writes bench/RESULTS.md
-bench: $(VENV)/.stamp-test
+bench: $(VENV)/.stamp-bench
 	BENCH_COMMAND="make bench" $(BIN)/python -m bench.run
 
 clean:

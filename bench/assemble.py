@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from bench.harness import BENCH_DIR, RESULTS_DIR, log
@@ -33,9 +34,19 @@ def sections() -> list[Path]:
     return sorted(files, key=lambda p: (p.stem != "foundation", p.stem))
 
 
+# A relative link target in a section (not a URL, an absolute path or an anchor), e.g. `](day_in_town.png)`.
+_RELATIVE_LINK = re.compile(r"(\]\()(?![a-z][a-z0-9+.-]*:|/|#)([^)\s]+\))")
+
+
+def rebase_links(text: str) -> str:
+    """Links in bench/results/<name>.md (a chart beside it) as seen from bench/RESULTS.md."""
+    prefix = RESULTS_DIR.relative_to(BENCH_DIR).as_posix() + "/"
+    return _RELATIVE_LINK.sub(lambda m: m.group(1) + prefix + m.group(2), text)
+
+
 def assemble() -> Path:
     parts = [HEADER.strip()]
-    parts += [path.read_text().strip() for path in sections()]
+    parts += [rebase_links(path.read_text().strip()) for path in sections()]
     target = BENCH_DIR / "RESULTS.md"
     target.write_text("\n\n".join(parts) + "\n")
     log(f"assembled {target.relative_to(BENCH_DIR.parent)} from {len(parts) - 1} section(s)")

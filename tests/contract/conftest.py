@@ -1,4 +1,5 @@
-"""The contract fuzz runs against one demo world per worker and module (seeded once, emptied at the end).
+"""The contract fuzz runs against one demo world per worker and module (seeded once, emptied at the end;
+the create -> read flows give each of their scenarios a fresh one).
 
 Seeding the demo world takes about a second; doing it for each of the ~110
 operations would cost more than the fuzzing itself, so this folder replaces the
@@ -30,11 +31,8 @@ class World:
     headers: dict[str, dict[str, str]]  # demo phone -> Authorization header
 
 
-@pytest.fixture(scope="module")
-def world(app: Flask, reference_rows: dict[str, list[tuple[Any, ...]]]) -> Iterator[World]:
-    # (reference_rows is read before the fuzzing: the platform admin may add, retire or activate
-    # scenarios and score models, which the cleanup at the end puts back as the migrations seeded them)
-    engine = app.extensions["engine"]
+def seed_world(app: Flask) -> World:
+    """Seed the demo world of every domain and give each demo account an access token."""
     settings = app.extensions["settings"]
     session = app.extensions["session_factory"]()
     try:
@@ -47,13 +45,31 @@ def world(app: Flask, reference_rows: dict[str, list[tuple[Any, ...]]]) -> Itera
             pair = auth_service.issue_tokens(session=session, settings=settings, account_id=account.id)
             headers[phone] = {"Authorization": f"Bearer {pair.access_token}"}
         session.commit()
-        world = World(orgs={key: org.id for key, org in seeded.orgs.items()}, headers=headers)
+        return World(orgs={key: org.id for key, org in seeded.orgs.items()}, headers=headers)
     finally:
         session.close()
-    yield world
-    _clean_tables(engine, reference_rows)
+
+
+def empty_world(app: Flask, reference_rows: dict[str, list[tuple[Any, ...]]]) -> None:
+    """Empty the database (reference data as the migrations left it), Redis and the rate limiter."""
+    _clean_tables(app.extensions["engine"], reference_rows)
     app.extensions["redis"].flushdb()
     app.extensions["rate_limiter"].reset()
+
+
+def reseed_world(app: Flask, reference_rows: dict[str, list[tuple[Any, ...]]], world: World) -> None:
+    """Start ``world`` afresh, in place (the tests of the module hold this object)."""
+    empty_world(app, reference_rows)
+    fresh = seed_world(app)
+    world.orgs, world.headers = fresh.orgs, fresh.headers
+
+
+@pytest.fixture(scope="module")
+def world(app: Flask, reference_rows: dict[str, list[tuple[Any, ...]]]) -> Iterator[World]:
+    # (reference_rows is read before the fuzzing: the platform admin may add, retire or activate
+    # scenarios and score models, which the cleanup at the end puts back as the migrations seeded them)
+    yield seed_world(app)
+    empty_world(app, reference_rows)
 
 
 @pytest.fixture(autouse=True)
