@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backend.credit import service as credit_service
 from backend.credit.models import CreditRecord
-from backend.identity.models import Organisation
+from backend.credit.schemas import BatchResultSchema
+from backend.credit.service import core
+from backend.identity.models import Organisation, Person
 from tests.credit.conftest import Dept, item
 from tests.factories import Factory, invalid_id_number, valid_credit_code, valid_id_number
 
@@ -40,6 +47,7 @@ def test_batch_reports_created_duplicate_and_error_per_item(client: FlaskClient,
         ("R-8", "error", "invalid_polarity"),
     ]
     assert (resp.json["created"], resp.json["duplicate"], resp.json["error"]) == (2, 1, 6)
+    assert BatchResultSchema().load(resp.json)["created"] == 2  # exactly the documented shape, nothing more
     assert resp.json["items"][5]["id"] == resp.json["items"][0]["id"]
 
     again = client.post(dept.batch_url(), json=body, headers=dept.headers)
@@ -125,6 +133,122 @@ def test_two_concurrent_identical_batches_create_each_record_once(
     count = session.scalar(select(func.count()).select_from(CreditRecord))
     session.rollback()
     assert count == 40
+
+
+def test_two_concurrent_batches_naming_the_same_records_in_opposite_orders_do_not_deadlock(
+        app: Flask, dept: Dept, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    numbers = [valid_id_number() for _ in range(20)]
+    records = [item(f"O-{i:03d}", id_number=numbers[i % 20]) for i in range(300)]
+    known = app.test_client().post(dept.batch_url(), headers=dept.headers, json={  # persons exist: nothing waits
+        "records": [item(f"P-{i}", id_number=n) for i, n in enumerate(numbers)]})  # before the INSERTs
+    assert known.json["created"] == 20
+    if app.extensions["engine"].dialect.name == "postgresql":  # (SQLite runs one writer at a time)
+        both_ready = threading.Barrier(2, timeout=10)
+        insert_records = core._insert_records
+
+        def insert_together(*args: Any) -> set[str]:  # both INSERTs at once: the order of their rows decides
+            both_ready.wait()
+            return insert_records(*args)
+
+        monkeypatch.setattr(core, "_insert_records", insert_together)
+
+    def send(body: dict[str, Any]) -> Any:
+        resp = app.test_client().post(dept.batch_url(), json=body, headers=dept.headers)
+        assert resp.status_code == 200, resp.json
+        return resp.json
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        a, b = list(pool.map(send, [{"records": records}, {"records": records[::-1]}]))
+    assert a["created"] + b["created"] == 300 and a["duplicate"] + b["duplicate"] == 300
+    assert [i["id"] for i in a["items"]] == [i["id"] for i in b["items"]][::-1]
+    count = session.scalar(select(func.count()).select_from(CreditRecord))
+    session.rollback()
+    assert count == 300 + 20
+
+
+def test_a_record_committed_by_another_transaction_while_a_batch_scores_is_in_the_stored_score(
+        app: Flask, client: FlaskClient, dept: Dept, factory: Factory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch scores its subjects before it locks their standings; a change committed in between
+    (here another department's record for the same resident) must be in the snapshot it stores."""
+    if app.extensions["engine"].dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: no other transaction can commit in between")
+    resident = factory.user("resident")
+    other_dept = factory.org("department")
+    lock_standings = core._lock_standings
+    interleaved: list[bool] = []
+
+    def commit_another_record_first(session: Session, subject_ids: list[str]) -> Any:
+        if not interleaved:
+            interleaved.append(True)
+            with app.extensions["session_factory"]() as other:
+                credit_service.record_event(
+                    session=other, settings=app.extensions["settings"], source_org_id=other_dept.id,
+                    category="administrative_penalty", severity="minor", source_ref="OTHER-1",
+                    occurred_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=10), decision="罚款 50 元",
+                    subject_person_id=resident.person_id)
+                other.commit()
+        return lock_standings(session, subject_ids)
+
+    monkeypatch.setattr(core, "_lock_standings", commit_another_record_first)
+    resp = client.post(dept.batch_url(), json={"records": [item("I-1", id_number=resident.id_number)]},
+                       headers=dept.headers)
+    assert resp.json["created"] == 1 and interleaved
+    me = client.get("/api/v1/me/credit", headers=resident.headers).json
+    assert me["score"] == 620 - 40 - 10  # both penalties
+    history = client.get("/api/v1/me/credit/history", headers=resident.headers).json["items"]
+    assert [(h["score"], h["previous_score"]) for h in history[:2]] == [(570, 610), (610, 620)]
+
+
+def test_a_batch_naming_a_new_person_does_not_wait_for_another_batch_naming_the_same_person(
+        app: Flask, dept: Dept, session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    if app.extensions["engine"].dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: batches always queue")
+    number = valid_id_number()
+    second_done = threading.Event()
+    insert_records = core._insert_records
+
+    def first_holds_its_transaction(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+        if rows[0]["source_ref"] == "W-1":  # the first batch, its person created: wait for the second
+            second_done.wait(timeout=10)
+        return insert_records(session, rows)
+
+    monkeypatch.setattr(core, "_insert_records", first_holds_its_transaction)
+
+    def send(ref: str) -> Any:
+        resp = app.test_client().post(dept.batch_url(), json={"records": [item(ref, id_number=number)]},
+                                      headers=dept.headers)
+        if ref == "W-2":
+            second_done.set()
+        return resp
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(send, "W-1")
+        time.sleep(0.5)  # the first batch is waiting, its transaction open
+        second = pool.submit(send, "W-2")
+        assert second.result(timeout=8).json["created"] == 1  # did not queue behind the first
+        assert first.result().json["created"] == 1
+    persons = session.scalar(select(func.count()).select_from(Person))
+    session.rollback()
+    assert persons == 1  # created once (officers have no person)
+
+
+def test_one_batch_may_mix_persons_and_enterprises(client: FlaskClient, dept: Dept, factory: Factory) -> None:
+    resident = factory.user("resident")
+    code = valid_credit_code()
+    body = {"records": [
+        item("M-1", credit_code=code, category="administrative_license", severity=None),
+        item("M-2", id_number=resident.id_number),
+        item("M-3", credit_code=code),
+    ]}
+    resp = client.post(dept.batch_url(), json=body, headers=dept.headers)
+    assert resp.status_code == 200, resp.json
+    assert [i["result"] for i in resp.json["items"]] == ["created"] * 3
+    assert client.get("/api/v1/me/credit", headers=resident.headers).json["score"] == 580
+    org_id = factory.session.scalars(select(Organisation.id).where(Organisation.credit_code == code)).one()
+    factory.session.rollback()
+    officer_view = client.get(f"/api/v1/enterprises/{org_id}/credit", headers=dept.headers)
+    assert officer_view.status_code == 200, officer_view.json
+    assert officer_view.json["score"] == 80 + 1 - 10  # one licence, one general penalty
 
 
 def test_department_lists_its_records_with_filters(client: FlaskClient, dept: Dept, factory: Factory) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import pytest
@@ -78,7 +77,7 @@ def test_revoking_a_record_restores_the_previous_score_exactly(pos: list, neg: l
     records = _records(pos, neg)
     before = _score(records, subject)
     added = _negative(999, category, severity)
-    revoked = dataclasses.replace(added, status="revoked")
+    revoked = added._replace(status="revoked")
     after = _score([*records, revoked], subject)
     assert (after.score, after.level, after.dimensions, after.reasons) == (
         before.score, before.level, before.dimensions, before.reasons)
@@ -110,9 +109,8 @@ def test_worked_examples_of_domain_defaults() -> None:
 
 
 def test_records_outside_their_publicity_period_or_not_yet_occurred_do_not_count() -> None:
-    old = dataclasses.replace(_negative(1, "administrative_penalty", "general"), publicity_end=AS_OF)
-    future = dataclasses.replace(_negative(2, "administrative_penalty", "general"),
-                                 occurred_at=AS_OF + dt.timedelta(days=1))
+    old = _negative(1, "administrative_penalty", "general")._replace(publicity_end=AS_OF)
+    future = _negative(2, "administrative_penalty", "general")._replace(occurred_at=AS_OF + dt.timedelta(days=1))
     assert _score([old, future], Subject(verified=True)).score == 620
 
 

@@ -2,21 +2,25 @@
 other domains call (get_standing, record_event, log_query, update_points_rating,
 list_subject_records).
 
-Concurrency: a recompute first takes the subject's standing row (insert-ignore, then
-SELECT ... FOR UPDATE in subject order), then reads the records. Two transactions changing
-the same subject therefore queue, and the second sees the first's records: the stored
-snapshot never misses a committed record.
+Concurrency: a recompute takes the subject's standing row (insert-ignore, then
+SELECT ... FOR UPDATE in subject order) before it stores anything, and every change to a
+subject's inputs stores a new snapshot id on that row in the same transaction. Scores are
+computed first without the lock (so two overlapping batches queue only for their writes);
+a subject whose locked row is not the row read before (another transaction committed a
+change meanwhile) is read and scored again under the lock. The stored snapshot therefore
+never misses a committed record.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, or_, select, update
+from sqlalchemy import Table, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from backend.actor import Actor
@@ -61,6 +65,9 @@ ENTERPRISE = "enterprise"
 _ST = cast(Table, CreditStanding.__table__)
 _SNAP = cast(Table, ScoreSnapshot.__table__)
 _RECORDS = cast(Table, CreditRecord.__table__)
+# The standing is the latest snapshot (plus the two flags, which snapshots do not keep).
+_STANDING_FROM_SNAPSHOT = {c: c for c in ("score", "level", "model_version", "dimensions", "reasons",
+                                          "serious_dishonesty", "red_list", "as_of")} | {"snapshot_id": "id"}
 
 
 # --------------------------------------------------------------------------- reference data
@@ -143,17 +150,42 @@ def _resolve_people(session: Session, settings: Settings, numbers: set[str]) -> 
     if not numbers:
         return {}
     blinds = {n: identity_service.blind_index(settings=settings, id_number=n) for n in numbers}
-    found = dict(session.execute(select(Person.id_blind, Person.id).where(Person.id_blind.in_(blinds.values()))).tuples().all())
+    found = dict(session.execute(select(Person.id_blind, Person.id).where(
+        bulk.any_of(session, Person.id_blind, blinds.values()))).tuples().all())
     missing = [n for n in numbers if blinds[n] not in found]
     if missing:
         now = utcnow()
-        rows = [{"id": new_id("per"), "id_blind": blinds[n],
-                 "id_cipher": pii.encrypt(settings.pii_key_bytes, n, "id_number"),
-                 "id_masked": ids.mask_id_number(n), "created_at": now} for n in sorted(missing)]
-        bulk.insert_rows(session, cast(Table, Person.__table__), rows, conflict=["id_blind"])
-        found.update(session.execute(select(Person.id_blind, Person.id).where(
-            Person.id_blind.in_([blinds[n] for n in missing]))).tuples().all())
+        rows: list[dict[str, Any]] = [{"id": new_id("per"), "id_blind": blinds[n],
+                                       "id_cipher": pii.encrypt(settings.pii_key_bytes, n, "id_number"),
+                                       "id_masked": ids.mask_id_number(n), "created_at": now}
+                                      for n in sorted(missing)]
+        inserted = _insert_persons(session, rows)
+        found.update((r["id_blind"], r["id"]) for r in rows if r["id"] in inserted)
+        raced = [r["id_blind"] for r in rows if r["id"] not in inserted]  # created meanwhile by another batch
+        if raced:
+            found.update(session.execute(select(Person.id_blind, Person.id).where(
+                bulk.any_of(session, Person.id_blind, raced))).tuples().all())
     return {n: found[blinds[n]] for n in numbers}
+
+
+def _insert_persons(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert-ignore new persons; the ids actually inserted.
+
+    On PostgreSQL in a short transaction of their own, committed at once: a person row (blind
+    index, cipher) holds no credit, and two batches naming the same new ID number would otherwise
+    queue for each other's whole batch (an INSERT waits for the transaction of a conflicting
+    uncommitted row to end). Its commit need not wait for the disk: the caller's commit, which
+    any record naming these persons waits for, flushes the log up to it. SQLite runs one writer
+    at a time anyway, so there they stay in the caller's transaction.
+    """
+    table = cast(Table, Person.__table__)
+    if not bulk.is_postgresql(session):
+        return set(bulk.insert_rows(session, table, rows, conflict=["id_blind"], returning="id"))
+    with Session(bind=session.get_bind()) as own:
+        own.execute(text("SET LOCAL synchronous_commit = off"))
+        inserted = set(bulk.insert_rows(own, table, rows, conflict=["id_blind"], returning="id"))
+        own.commit()
+    return inserted
 
 
 def _resolve_orgs(session: Session, codes: set[str]) -> dict[str, str]:
@@ -163,7 +195,7 @@ def _resolve_orgs(session: Session, codes: set[str]) -> dict[str, str]:
     if not codes:
         return {}
     found = dict(session.execute(select(Organisation.credit_code, Organisation.id)
-                                 .where(Organisation.credit_code.in_(codes))).tuples().all())
+                                 .where(bulk.any_of(session, Organisation.credit_code, codes))).tuples().all())
     missing = sorted(c for c in codes if c not in found)
     if missing:
         now = utcnow()
@@ -172,7 +204,7 @@ def _resolve_orgs(session: Session, codes: set[str]) -> dict[str, str]:
         session.execute(dialect_insert(session)(Organisation.__table__).on_conflict_do_nothing(
             index_elements=["credit_code"]), rows)
         found.update(session.execute(select(Organisation.credit_code, Organisation.id)
-                                     .where(Organisation.credit_code.in_(missing))).tuples().all())
+                                     .where(bulk.any_of(session, Organisation.credit_code, missing))).tuples().all())
     return {c: found[c] for c in codes}
 
 
@@ -186,6 +218,7 @@ def ingest(*, session: Session, settings: Settings, source_org_id: str, items: S
     """
     cats = categories(session=session)
     now = utcnow()
+    latest = now + dt.timedelta(minutes=5)  # the latest occurred_at accepted (clocks drift)
     results: list[ItemResult] = []
     pending: list[tuple[int, dict[str, Any], dict[str, Any]]] = []  # (result index, row, subject key)
     seen_refs: set[str] = set()
@@ -197,7 +230,7 @@ def ingest(*, session: Session, settings: Settings, source_org_id: str, items: S
         res = ItemResult(source_ref=ref_s if isinstance(ref, str) else "", result="error")
         results.append(res)
         try:
-            row, key = _check_item(cats, raw, ref_s, now)
+            row, key = _check_item(cats, raw, ref_s, latest)
         except Invalid as exc:
             res.error = {"code": exc.code, **exc.params}
             continue
@@ -218,6 +251,7 @@ def ingest(*, session: Session, settings: Settings, source_org_id: str, items: S
     for _i, row, key in pending:
         if "dup_of" in key:
             continue
+        row.update(person_id=None, org_id=None)  # every row the same columns: one statement for all
         if "id_number" in key:
             row["person_id"] = people[key["id_number"]]
         elif "credit_code" in key:
@@ -226,24 +260,28 @@ def ingest(*, session: Session, settings: Settings, source_org_id: str, items: S
             row.update(key)
         row.update(id=new_id("crr"), source_org_id=source_org_id, status="active", created_at=now, updated_at=now)
         rows.append(row)
+    # In source_ref order, so two batches naming the same refs in another order cannot deadlock
+    # on each other's uncommitted inserts.
+    rows.sort(key=lambda r: r["source_ref"])
     inserted = _insert_records(session, rows)
-    existing: dict[str, tuple[str, str]] = {}
-    refs = list(seen_refs)
-    for start in range(0, len(refs), 500):
-        chunk = refs[start:start + 500]
-        existing.update({r: (i, p or o or "") for r, i, p, o in session.execute(
+    found: dict[str, tuple[str, str]] = {  # source_ref -> (record id, subject), ours first
+        r["source_ref"]: (r["id"], r["person_id"] or r["org_id"]) for r in rows if r["id"] in inserted}
+    taken = [ref for ref in seen_refs if ref not in found]  # stored before (retry, concurrent twin batch)
+    if taken:
+        found.update({r: (i, p or o or "") for r, i, p, o in session.execute(
             select(CreditRecord.source_ref, CreditRecord.id, CreditRecord.person_id, CreditRecord.org_id)
-            .where(CreditRecord.source_org_id == source_org_id, CreditRecord.source_ref.in_(chunk))).tuples()})
+            .where(CreditRecord.source_org_id == source_org_id,
+                   bulk.any_of(session, CreditRecord.source_ref, taken))).tuples()})
     changed: dict[str, list[dict[str, Any]]] = {}
-    by_ref = {r["source_ref"]: r for r in rows}
+    categories_by_id = {r["id"]: r["category"] for r in rows}
     for i, _row, key in pending:
         res = results[i]
-        rid, subject = existing[key.get("dup_of", res.source_ref)]
+        rid, subject = found[key.get("dup_of", res.source_ref)]
         res.id, res.subject_id = rid, subject
         if "dup_of" not in key and rid in inserted:
             res.result = "created"
-            r = by_ref[res.source_ref]
-            changed.setdefault(subject, []).append({"record_id": rid, "change": "created", "category": r["category"]})
+            changed.setdefault(subject, []).append(
+                {"record_id": rid, "change": "created", "category": categories_by_id[rid]})
         else:
             res.result = "duplicate"
     if changed:
@@ -286,7 +324,7 @@ _ITEM_FIELDS = frozenset({"id_number", "credit_code", "person_id", "org_id", "ca
 
 
 def _check_item(cats: dict[str, CreditCategory], raw: Any, ref: str,
-                now: dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+                latest: dt.datetime) -> tuple[dict[str, Any], dict[str, Any]]:
     if not isinstance(raw, dict):
         raise Invalid("invalid_record", field="record")
     unknown = sorted(set(raw) - _ITEM_FIELDS)
@@ -317,7 +355,7 @@ def _check_item(cats: dict[str, CreditCategory], raw: Any, ref: str,
         raise Invalid("invalid_record", field="category/polarity/severity")
     cat, pol, sev = check_fields(cats, category=category, polarity=polarity, severity=severity)
     occurred = _parse_time(raw.get("occurred_at"))
-    if occurred > now + dt.timedelta(minutes=5):
+    if occurred > latest:
         raise Invalid("occurred_in_future")
     decision = _text(raw, "decision", 2000)
     row = {"category": cat.code, "polarity": pol, "severity": sev, "source_ref": ref, "occurred_at": occurred,
@@ -347,42 +385,73 @@ class StandingRow:
 
 
 
-def _lock_standings(session: Session, subject_ids: list[str]) -> dict[str, tuple[int, str, int]]:
-    """Create missing standing rows, then lock them in subject order: {subject: (score, level, rating)}."""
+# What a subject's score depends on besides its records, as its standing row says:
+# (snapshot id, score, level, points rating, real-name verified).
+_Standing = tuple[str | None, int, str, int, bool]
+_NO_STANDING: _Standing = (None, 0, "", 0, False)  # a new row, as _lock_standings creates it
+
+
+def _standings(session: Session, subject_ids: list[str], *, lock: bool) -> dict[str, _Standing]:
+    """The standing rows there are; with ``lock``, locked FOR UPDATE in subject order."""
+    stmt = (select(_ST.c.subject_id, _ST.c.snapshot_id, _ST.c.score, _ST.c.level, _ST.c.points_rating,
+                   Person.verified_at.is_not(None))
+            .outerjoin(Person, Person.id == _ST.c.subject_id)
+            .where(bulk.any_of(session, _ST.c.subject_id, subject_ids)))
+    if lock:
+        stmt = stmt.order_by(_ST.c.subject_id).with_for_update(of=_ST)
+    return {sid: (snap, score, level, rating, verified)
+            for sid, snap, score, level, rating, verified in session.execute(stmt).tuples()}
+
+
+def _lock_standings(session: Session, subject_ids: list[str]) -> dict[str, _Standing]:
+    """Create missing standing rows, then lock them in subject order."""
     now = utcnow()
-    rows = [{"subject_id": s, "subject_kind": subject_kind(s), "score": 0, "level": "", "model_version": "",
-             "dimensions": [], "reasons": [], "serious_dishonesty": False, "red_list": False,
-             "points_rating": 0, "as_of": now} for s in subject_ids]
-    bulk.insert_rows(session, _ST, rows, conflict=["subject_id"])
-    locked: dict[str, tuple[int, str, int]] = {}
-    for start in range(0, len(subject_ids), 1000):
-        chunk = subject_ids[start:start + 1000]
-        stmt = (select(_ST.c.subject_id, _ST.c.score, _ST.c.level, _ST.c.points_rating)
-                .where(_ST.c.subject_id.in_(chunk)).order_by(_ST.c.subject_id).with_for_update())
-        locked.update({sid: (score, level, rating) for sid, score, level, rating in session.execute(stmt).tuples()})
-    return locked
+    for kind, group in itertools.groupby(subject_ids, key=subject_kind):  # in subject order too
+        bulk.insert_keys(session, _ST, "subject_id", list(group), {
+            "subject_kind": kind, "score": 0, "level": "", "model_version": "", "dimensions": [], "reasons": [],
+            "serious_dishonesty": False, "red_list": False, "points_rating": 0, "as_of": now})
+    return _standings(session, subject_ids, lock=True)
 
 
 def record_inputs(session: Session, subject_ids: list[str], cats: dict[str, CreditCategory]) -> dict[str, list[scoring.RecordInput]]:
+    """The counted-status records of each subject, as scoring reads them (Core rows: no ORM
+    loading for the thousands a batch reads)."""
+    r = _RECORDS.c
     people = [s for s in subject_ids if subject_kind(s) == PERSON]
     orgs = [s for s in subject_ids if subject_kind(s) != PERSON]
     out: dict[str, list[scoring.RecordInput]] = {s: [] for s in subject_ids}
     conds = []
     if people:
-        conds.append(CreditRecord.person_id.in_(people))
+        conds.append(bulk.any_of(session, r.person_id, people))
     if orgs:
-        conds.append(CreditRecord.org_id.in_(orgs))
+        conds.append(bulk.any_of(session, r.org_id, orgs))
     if not conds:
         return out
-    cols = (CreditRecord.id, CreditRecord.person_id, CreditRecord.org_id, CreditRecord.category,
-            CreditRecord.polarity, CreditRecord.severity, CreditRecord.status, CreditRecord.occurred_at,
-            CreditRecord.publicity_end)
-    stmt = select(*cols).where(or_(*conds), CreditRecord.status.in_(scoring.COUNTED_STATUSES))
+    stmt = select(r.id, r.person_id, r.org_id, r.category, r.polarity, r.severity, r.status, r.occurred_at,
+                  r.publicity_end).where(or_(*conds), r.status.in_(scoring.COUNTED_STATUSES))
+    dimension = {code: c.positive_dimension for code, c in cats.items()}
     for rid, pid, oid, cat, pol, sev, status, occ, end in session.execute(stmt).tuples():
-        c = cats.get(cat)
-        out[pid or oid or ""].append(scoring.RecordInput(
-            id=rid, category=cat, polarity=pol, severity=sev, status=status, occurred_at=occ, publicity_end=end,
-            dimension=c.positive_dimension if c else None))
+        out[pid or oid or ""].append(scoring.RecordInput(rid, cat, pol, sev, status, occ, end, dimension.get(cat)))
+    return out
+
+
+def _score(session: Session, subject_ids: list[str], standings: dict[str, _Standing],
+           cats: dict[str, CreditCategory], as_of: dt.datetime) -> dict[str, tuple[str, scoring.ScoreResult]]:
+    """{subject: (model version, result with its reasons rendered)} from the records and standings as
+    read now."""
+    inputs = record_inputs(session, subject_ids, cats)
+    models = {kind: active_model(session=session, kind=kind) for kind in {subject_kind(s) for s in subject_ids}}
+    names = {c.code: (c.name_zh, c.name_en) for c in cats.values()}
+    out = {}
+    for sid in subject_ids:
+        *_, rating, verified = standings.get(sid, _NO_STANDING)
+        version, params = models[subject_kind(sid)]
+        result = scoring.compute(inputs[sid], scoring.Subject(verified=verified, points_rating=rating),
+                                 params, version, as_of)
+        for reason in result.reasons:  # rendered once here, so reads never look anything up
+            reason["text_zh"] = scoring.render_reason(reason, "zh", names)
+            reason["text_en"] = scoring.render_reason(reason, "en", names)
+        out[sid] = version, result
     return out
 
 
@@ -394,45 +463,32 @@ def recompute(*, session: Session, subject_ids: Iterable[str], cause: str,
     if not ordered:
         return {}
     as_of = as_of or utcnow()
-    locked = _lock_standings(session, ordered)
     cats = categories(session=session)
-    inputs = record_inputs(session, ordered, cats)
-    people = [s for s in ordered if subject_kind(s) == PERSON]
-    verified: set[str] = set()
-    for start in range(0, len(people), 1000):
-        verified.update(session.scalars(select(Person.id).where(
-            Person.id.in_(people[start:start + 1000]), Person.verified_at.is_not(None))))
-    models = {kind: active_model(session=session, kind=kind) for kind in {subject_kind(s) for s in ordered}}
-    names = {c.code: (c.name_zh, c.name_en) for c in cats.values()}
+    seen = _standings(session, ordered, lock=False)
+    scored = _score(session, ordered, seen, cats, as_of)
+    locked = _lock_standings(session, ordered)
+    moved = [sid for sid in ordered if locked[sid] != seen.get(sid, _NO_STANDING)]
+    if moved:  # another transaction stored a snapshot since: its change may not be in what was read
+        scored.update(_score(session, moved, locked, cats, as_of))
     snapshots: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
     out: dict[str, StandingRow] = {}
     for sid in ordered:
-        previous, previous_level, rating = locked[sid]
-        version, params = models[subject_kind(sid)]
-        result = scoring.compute(inputs[sid], scoring.Subject(verified=sid in verified, points_rating=rating),
-                                 params, version, as_of)
-        for reason in result.reasons:  # rendered once here, so reads never look anything up
-            reason["text_zh"] = scoring.render_reason(reason, "zh", names)
-            reason["text_en"] = scoring.render_reason(reason, "en", names)
+        _snap, previous, previous_level, rating, _verified = locked[sid]
+        version, result = scored[sid]
         snap_id = new_id("csn")
         snapshots.append({
             "id": snap_id, "subject_id": sid, "score": result.score, "level": result.level,
             "previous_score": previous if previous_level else None, "model_version": version,
             "dimensions": result.dimensions, "reasons": result.reasons, "cause": cause,
             "changes": (changes or {}).get(sid, []), "as_of": as_of,
+            "serious_dishonesty": result.serious_dishonesty, "red_list": result.red_list,
         })
-        row = StandingRow(subject_id=sid, score=result.score, level=result.level, model_version=version,
-                          dimensions=result.dimensions, reasons=result.reasons,
-                          serious_dishonesty=result.serious_dishonesty, red_list=result.red_list,
-                          points_rating=rating, as_of=as_of, snapshot_id=snap_id)
-        out[sid] = row
-        updates.append({"subject_id": sid, "score": row.score, "level": row.level, "model_version": version,
-                        "dimensions": row.dimensions, "reasons": row.reasons,
-                        "serious_dishonesty": row.serious_dishonesty, "red_list": row.red_list,
-                        "as_of": as_of, "snapshot_id": snap_id})
-    bulk.insert_rows(session, _SNAP, snapshots)
-    bulk.update_rows(session, _ST, "subject_id", updates)
+        out[sid] = StandingRow(subject_id=sid, score=result.score, level=result.level, model_version=version,
+                               dimensions=result.dimensions, reasons=result.reasons,
+                               serious_dishonesty=result.serious_dishonesty, red_list=result.red_list,
+                               points_rating=rating, as_of=as_of, snapshot_id=snap_id)
+    bulk.insert_and_update(session, snapshots, insert_into=_SNAP, update_table=_ST, key="subject_id",
+                           set_from=_STANDING_FROM_SNAPSHOT)
     return out
 
 
@@ -513,7 +569,7 @@ def log_query(*, session: Session, actor: Actor, org_id: str, person_id: str, pu
 def update_points_rating(*, session: Session, person_id: str, rating: int) -> None:
     """Points calls this with the person's total 厚德积分 rating across villages when it changes;
     credit stores it and recomputes the public-welfare dimension (caller commits)."""
-    _score, level, previous = _lock_standings(session, [person_id])[person_id]
+    _snap, _score, level, previous, _verified = _lock_standings(session, [person_id])[person_id]
     if previous == rating and level:
         return
     session.execute(update(_ST).where(_ST.c.subject_id == person_id).values(points_rating=rating))
