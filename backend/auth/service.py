@@ -22,7 +22,7 @@ from backend.actor import Actor
 from backend.auth.models import RefreshToken
 from backend.config import Settings
 from backend.db import new_id, rowcount, utcnow
-from backend.errors import Conflict, Invalid, Unauthorized, register_messages
+from backend.errors import Conflict, Invalid, NotFound, Unauthorized, register_messages
 from backend.identity import ids
 from backend.identity.models import Account, Membership, Organisation
 
@@ -37,6 +37,7 @@ register_messages(
         "refresh_token_reused": ("刷新令牌被重复使用", "Refresh token reused", "为保护账号安全，该登录已全部失效，请重新登录。", "For your safety every session of this login was revoked; log in again."),
         "refresh_token_revoked": ("登录已退出", "Refresh token revoked", "请重新登录。", "Log in again."),
         "account_disabled": ("账号已停用", "Account disabled", "该账号已停用。", "This account is disabled."),
+        "account_not_found": ("账号不存在", "Account not found", "没有使用该手机号的账号。", "No account has this phone number."),
     }
 )
 
@@ -265,6 +266,20 @@ def reauthenticate(*, session: Session, settings: Settings, actor: Actor, passwo
     account = session.get(Account, actor.account_id)
     if account is None or not _verify_password(settings, account.password_hash, password):
         raise Unauthorized("invalid_credentials")
+
+
+def set_disabled(*, session: Session, phone: str, disabled: bool) -> Account:
+    """Disable an account (every request with its tokens is 401 from now on, its refresh tokens are
+    revoked) or enable it again (it logs in afresh)."""
+    account = session.scalars(select(Account).where(Account.phone == phone)).one_or_none()
+    if account is None:
+        raise NotFound("account_not_found")
+    account.disabled_at = utcnow() if disabled else None
+    if disabled:
+        session.execute(update(RefreshToken).where(RefreshToken.account_id == account.id,
+                                                   RefreshToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    session.commit()
+    return account
 
 
 def create_admin(*, session: Session, settings: Settings, phone: str, password: str) -> Account:

@@ -47,6 +47,8 @@ from backend.http import (
     org_role,
     page_schema,
     settings,
+    token_required,
+    token_subject,
     verified_required,
 )
 
@@ -115,12 +117,12 @@ class DepartmentRecords(MethodView):
 
 @blp.route("/me/credit")
 class MyCredit(MethodView):
-    @verified_required
+    @token_required  # my_credit's one statement is the account read: 401/403 as verified_required
     @blp.response(200, CreditSchema)
     def get(self) -> Any:
         """My score, level, dimensions and up to four reasons (the stored snapshot)"""
-        body = service.my_credit(session=get_session(), actor=current_actor(), lang=request_language())
-        # Hot path: one primary-key read, then JSON written directly (the body is CreditSchema's shape,
+        body = service.my_credit(session=get_session(), account_id=token_subject(), lang=request_language())
+        # Hot path: one read, then JSON written directly (the body is CreditSchema's shape,
         # checked by the tests) instead of a marshmallow dump per request.
         body["as_of"] = body["as_of"].isoformat()
         return Response(json.dumps(body, ensure_ascii=False), status=200, mimetype="application/json")

@@ -560,10 +560,14 @@ def record_event(*, session: Session, settings: Settings, source_org_id: str, ca
     return record, res.result == "created"
 
 
+_LOG_QUERY = insert(CreditQuery)  # built once: every scan, redemption and eligibility check writes one
+
+
 def log_query(*, session: Session, actor: Actor, org_id: str, person_id: str, purpose: str) -> None:
     """Append an organisation's look at a person's credit to the query log (caller commits)."""
-    session.execute(insert(CreditQuery).values(id=new_id("cqy"), person_id=person_id, org_id=org_id,
-                                               account_id=actor.account_id, purpose=purpose[:200], at=utcnow()))
+    session.connection().execute(_LOG_QUERY, {"id": new_id("cqy"), "person_id": person_id, "org_id": org_id,
+                                              "account_id": actor.account_id, "purpose": purpose[:200],
+                                              "at": utcnow()})
 
 
 def update_points_rating(*, session: Session, person_id: str, rating: int) -> None:

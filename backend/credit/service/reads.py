@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from backend.actor import Actor
@@ -18,8 +18,8 @@ from backend.credit.models import (
     ScoreSnapshot,
 )
 from backend.credit.service import core
-from backend.errors import Forbidden, NotFound
-from backend.identity.models import Membership, Organisation
+from backend.errors import Forbidden, NotFound, Unauthorized
+from backend.identity.models import Account, Membership, Organisation
 from backend.pagination import Page, decode_cursor, encode_cursor, paginate
 
 
@@ -44,13 +44,30 @@ def _localise(standing: Any, lang: str) -> dict[str, Any]:
     }
 
 
-def my_credit(*, session: Session, actor: Actor, lang: str) -> dict[str, Any]:
-    """The latest stored score: one primary-key read. Computed (and committed) only for a resident
-    verified before credit existed, who has no standing yet."""
-    person_id = actor.person_id or ""
-    standing: Any = session.get(CreditStanding, person_id)
-    if standing is None or not standing.level:
-        standing = core.recompute(session=session, subject_ids=[person_id], cause="first_read")[person_id]
+# GET /me/credit, the most read credit endpoint: the account (the request's authentication read,
+# see ``token_required``) and its stored standing in one statement, plain columns.
+_MY_CREDIT = (
+    select(Account.person_id, Account.disabled_at, CreditStanding.score, CreditStanding.level,
+           CreditStanding.model_version, CreditStanding.dimensions, CreditStanding.reasons,
+           CreditStanding.serious_dishonesty, CreditStanding.red_list, CreditStanding.as_of)
+    .select_from(Account)
+    .outerjoin(CreditStanding, CreditStanding.subject_id == Account.person_id)
+    .where(Account.id == bindparam("account_id"))
+)
+
+
+def my_credit(*, session: Session, account_id: str, lang: str) -> dict[str, Any]:
+    """The latest stored score: one read, which also authenticates the caller (401 for a missing or
+    disabled account, 403 before real-name verification). Computed (and committed) only for a
+    resident verified before credit existed, who has no standing yet."""
+    row = session.connection().execute(_MY_CREDIT, {"account_id": account_id}).one_or_none()
+    if row is None or row.disabled_at is not None:
+        raise Unauthorized("unauthorized")
+    if row.person_id is None:
+        raise Forbidden("verification_required")
+    standing: Any = row
+    if not row.level:
+        standing = core.recompute(session=session, subject_ids=[row.person_id], cause="first_read")[row.person_id]
         session.commit()
     out = _localise(standing, lang)
     out.update(serious_dishonesty=standing.serious_dishonesty, red_list=standing.red_list)
