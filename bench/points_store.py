@@ -284,11 +284,21 @@ def main() -> None:
         f"p99: product {product.p99_ms:.1f} ms, raw {raw.p99_ms:.1f} ms. Both servers are CPU-bound here: "
         "wrk, gunicorn, PostgreSQL and Redis share the machine's CPUs with whatever else runs (see the load "
         "average above), so req/s moves with the background load while CPU ms/req is the stabler figure. "
-        "A redemption does about ten statements (item + store account read, conditional balance UPDATE ... "
-        "RETURNING, transaction, entries, redemption row, conditional stock UPDATE, store balance, commit) plus "
-        "the Idempotency-Key record (lookup, Redis lock, insert, finish) and the token/role checks, against the "
-        "raw app's two statements; the stock and store rows every redemption shares are updated last, just "
-        "before the commit, so they are locked only briefly.")
+        "A redemption runs ten SQL statements in one transaction (pool pre-ping, BEGIN and COMMIT "
+        "besides): the account with the caller's roles in the village (authentication and the role check "
+        "in one), the Idempotency-Key lookup, the item with the store account, the conditional balance "
+        "UPDATE ... RETURNING, the transaction, its two entries (one statement), the redemption row, the "
+        "conditional stock UPDATE, the store balance, and the Idempotency-Key record with the response; "
+        "plus three Redis commands (the in-flight lock, its release, GETDEL of the code) and the JWT. The raw "
+        "app runs two statements and nothing else. Each statement costs about 0.3 ms of worker CPU "
+        "(SQLAlchemy + psycopg) and 0.1 ms of PostgreSQL CPU here, so the product's CPU per redemption "
+        "stays about 4–4.5× the raw transaction's; 0.3× would need the product under about 3.3× the raw's CPU, "
+        "which means fewer round trips than a double-entry posting with authorisation and idempotency "
+        "takes (a PostgreSQL function doing the posting in one call would, at the price of a second "
+        "implementation of the ledger beside the SQLite one). ≥ 500 redemptions/s likewise needs about "
+        "4 ms of CPU per redemption in all (app, database, Redis, wrk) on these 2 cores. The stock and "
+        "store rows every redemption shares are updated last, just before the commit, so they are locked "
+        "only briefly.")
     report.write()
 
 
