@@ -37,37 +37,29 @@ CODES_PER_RUN = int(os.environ.get("BENCH_POINTS_CODES", "20000"))  # more than 
 # --------------------------------------------------------------------------- the raw reference app
 
 
-def raw_app() -> Any:
-    """``POST /raw {account_id, cost}``: conditional UPDATE + INSERT in one transaction, nothing else."""
-    from flask import Flask, request
+def _raw_redeem(conn: Any, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """Conditional balance UPDATE (rowcount checked) + INSERT of the entry."""
     from sqlalchemy import text
 
-    from backend.config import load_settings
-    from backend.db import make_engine, new_id
+    from backend.db import new_id
 
-    engine = make_engine(load_settings())
-    app = Flask("bench_points_raw")
+    moved = conn.execute(text(
+        "UPDATE bench_raw_accounts SET balance = balance - :cost WHERE id = :id AND balance >= :cost"),
+        {"id": body["account_id"], "cost": body["cost"]}).rowcount
+    if not moved:
+        return {"code": "insufficient_points"}, 409
+    entry_id = new_id("pen")
+    conn.execute(text("INSERT INTO bench_raw_entries (id, account_id, amount, created_at) "
+                      "VALUES (:eid, :id, :amount, now())"),
+                 {"eid": entry_id, "id": body["account_id"], "amount": -body["cost"]})
+    return {"id": entry_id}, 201
 
-    @app.post("/raw")
-    def raw() -> Any:
-        body = request.get_json()
-        with engine.begin() as conn:
-            moved = conn.execute(text(
-                "UPDATE bench_raw_accounts SET balance = balance - :cost WHERE id = :id AND balance >= :cost"),
-                {"id": body["account_id"], "cost": body["cost"]}).rowcount
-            if not moved:
-                return {"code": "insufficient_points"}, 409
-            entry_id = new_id("pen")
-            conn.execute(text("INSERT INTO bench_raw_entries (id, account_id, amount, created_at) "
-                              "VALUES (:eid, :id, :amount, now())"),
-                         {"eid": entry_id, "id": body["account_id"], "amount": -body["cost"]})
-        return {"id": entry_id}, 201
 
-    @app.get("/healthz")
-    def healthz() -> Any:
-        return {"status": "ok"}
+def raw_app() -> Any:
+    """``POST /raw {account_id, cost}``: conditional UPDATE + INSERT in one transaction, nothing else."""
+    from bench.reference import raw_transaction_app
 
-    return app
+    return raw_transaction_app("bench_points_raw", _raw_redeem)
 
 
 # --------------------------------------------------------------------------- fixtures

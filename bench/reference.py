@@ -8,6 +8,10 @@
   per request, on an engine built exactly as the product builds it
   (``backend.db.make_engine``): the framework + database ceiling.
 
+- ``raw_transaction_app(name, transaction)``: ``POST /raw`` runs one raw SQL transaction
+  (``transaction(conn, body) -> (json, status)``) on an engine built like the product's: the
+  "raw transaction of the same shape" the points and 信易+ benchmarks compare against.
+
 Serve them as the product is served, e.g.
 ``gunicorn -c backend/gunicorn.conf.py --workers 2 'bench.reference:reference_app()'``
 (``bench.harness.gunicorn`` does that). Both answer ``/healthz`` for the harness.
@@ -15,10 +19,14 @@ Serve them as the product is served, e.g.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from flask import Flask, abort, request
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 ALGORITHM = "HS256"
 
@@ -68,6 +76,29 @@ def reference_app() -> Flask:
                 abort(401)
             return {"id": account.id, "phone": account.phone, "is_admin": account.is_admin,
                     "verified": account.person_id is not None}
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        return {"status": "ok"}
+
+    return app
+
+
+def raw_transaction_app(name: str, transaction: Callable[[Connection, dict[str, Any]], tuple[dict[str, Any], int]],
+                        ) -> Flask:
+    """``POST /raw``: ``transaction`` in one database transaction (``engine.begin()``), nothing else."""
+    from flask import request
+
+    from backend.config import load_settings
+    from backend.db import make_engine
+
+    engine = make_engine(load_settings())
+    app = Flask(name)
+
+    @app.post("/raw")
+    def raw() -> Any:
+        with engine.begin() as conn:
+            return transaction(conn, request.get_json())
 
     @app.get("/healthz")
     def healthz() -> Any:

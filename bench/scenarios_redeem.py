@@ -58,37 +58,29 @@ def _own_namespace() -> None:
 # --------------------------------------------------------------------------- the raw reference app
 
 
-def raw_app() -> Any:
-    """``POST /raw {offer_id}``: conditional quota UPDATE + INSERT in one transaction, nothing else."""
-    from flask import Flask, request
+def _raw_redeem(conn: Any, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """Conditional quota UPDATE (rowcount checked) + INSERT of the redemption."""
     from sqlalchemy import text
 
-    from backend.config import load_settings
-    from backend.db import make_engine, new_id
+    from backend.db import new_id
 
-    engine = make_engine(load_settings())
-    app = Flask("bench_scenarios_raw")
+    taken = conn.execute(text(
+        "UPDATE bench_raw_offers SET remaining = remaining - 1 WHERE id = :id AND remaining > 0"),
+        {"id": body["offer_id"]}).rowcount
+    if not taken:
+        return {"code": "quota_exhausted"}, 409
+    redemption_id = new_id("rdm")
+    conn.execute(text("INSERT INTO bench_raw_redemptions (id, offer_id, person_id, created_at) "
+                      "VALUES (:rid, :oid, :pid, now())"),
+                 {"rid": redemption_id, "oid": body["offer_id"], "pid": body["person_id"]})
+    return {"id": redemption_id}, 201
 
-    @app.post("/raw")
-    def raw() -> Any:
-        body = request.get_json()
-        with engine.begin() as conn:
-            taken = conn.execute(text(
-                "UPDATE bench_raw_offers SET remaining = remaining - 1 WHERE id = :id AND remaining > 0"),
-                {"id": body["offer_id"]}).rowcount
-            if not taken:
-                return {"code": "quota_exhausted"}, 409
-            redemption_id = new_id("rdm")
-            conn.execute(text("INSERT INTO bench_raw_redemptions (id, offer_id, person_id, created_at) "
-                              "VALUES (:rid, :oid, :pid, now())"),
-                         {"rid": redemption_id, "oid": body["offer_id"], "pid": body["person_id"]})
-        return {"id": redemption_id}, 201
 
-    @app.get("/healthz")
-    def healthz() -> Any:
-        return {"status": "ok"}
+def raw_app() -> Any:
+    """``POST /raw {offer_id, person_id}``: conditional quota UPDATE + INSERT in one transaction, nothing else."""
+    from bench.reference import raw_transaction_app
 
-    return app
+    return raw_transaction_app("bench_scenarios_raw", _raw_redeem)
 
 
 # --------------------------------------------------------------------------- fixtures
