@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Row, Select, Table, bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.credit import service as credit_service
-from backend.credit.models import CreditStanding
 from backend.errors import NotFound, register_messages
 from backend.identity.ids import mask_name
 from backend.identity.models import Person
@@ -44,24 +43,8 @@ def subject_of(*, session: Session, person_id: str) -> Subject:
     return Subject(level=standing.level, serious_dishonesty=standing.serious_dishonesty, red_list=standing.red_list)
 
 
-_PERSONS = cast(Table, Person.__table__)
-_STANDINGS = cast(Table, CreditStanding.__table__)
-
-# The counter's read of a person: the name to mask and the three standing columns the rules use, in
-# one statement. It reads credit's standings table directly (plain columns) rather than through
-# get_standing, which loads the whole stored snapshot (dimensions and reasons as JSON) into the ORM;
-# get_standing is still what runs when no snapshot is stored yet (masked_subject). Counter reads
-# extend it with their own joins; :person_id is the person.
-PERSON_STANDING: Select[Any] = (
-    select(_PERSONS.c.name.label("person_name"), _STANDINGS.c.level, _STANDINGS.c.serious_dishonesty,
-           _STANDINGS.c.red_list)
-    .select_from(_PERSONS.outerjoin(_STANDINGS, _STANDINGS.c.subject_id == _PERSONS.c.id))
-    .where(_PERSONS.c.id == bindparam("person_id"))
-)
-
-
-def masked_subject(session: Session, person_id: str, row: Row[Any] | None) -> tuple[str, Subject]:
-    """The masked name and the Subject of a PERSON_STANDING row.
+def masked_subject(session: Session, person_id: str, row: Any) -> tuple[str, Subject]:
+    """The masked name and the Subject of a row of credit's PERSON_STANDING statement.
 
     Without a stored snapshot credit computes and stores the first one (the caller commits).
     """

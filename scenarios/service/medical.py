@@ -39,7 +39,6 @@ from scenarios.models import (
     MedicalVisit,
 )
 from scenarios.service.common import (
-    PERSON_STANDING,
     level_name,
     masked_name,
     masked_subject,
@@ -113,7 +112,7 @@ class Eligibility:
 def _evaluate(session: Session, settings: Settings, hospital_id: str, person_id: str) -> Eligibility:
     policy = get_policy(session=session, settings=settings, hospital_id=hospital_id)
     name_masked, subject = masked_subject(
-        session, person_id, session.connection().execute(PERSON_STANDING, {"person_id": person_id}).one_or_none())
+        session, person_id, session.connection().execute(credit_service.PERSON_STANDING, {"person_id": person_id}).one_or_none())
     level = shown_level(subject)
     reason = medical_reason(subject, min_level=policy.min_level, lines_fen=policy.lines_fen,
                             suspended=is_suspended(session, person_id))

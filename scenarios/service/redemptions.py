@@ -33,7 +33,6 @@ from scenarios.eligibility import (
 )
 from scenarios.models import Offer, OfferUsage, Redemption
 from scenarios.service.common import (
-    PERSON_STANDING,
     level_name,
     masked_name,
     masked_subject,
@@ -59,7 +58,7 @@ _CURRENT_PERIOD = case(
 # (:merchant_id) with the person's uses in its current period. Without offers the one row has NULL
 # offer columns.
 _SCAN = (
-    PERSON_STANDING.add_columns(*_OFFERS.c, _USAGES.c.used)
+    credit_service.PERSON_STANDING.add_columns(*_OFFERS.c, _USAGES.c.used)
     .outerjoin(_OFFERS, and_(_OFFERS.c.merchant_id == bindparam("merchant_id"), _OFFERS.c.active.is_(True)))
     .outerjoin(_USAGES, and_(_USAGES.c.offer_id == _OFFERS.c.id, _USAGES.c.person_id == bindparam("person_id"),
                              _USAGES.c.period_key == _CURRENT_PERIOD))
@@ -176,7 +175,7 @@ def redeem(*, session: Session, redis: Redis, actor: Actor, merchant_id: str, of
         raise NotFound("offer_not_found")
     person_id = qr_service.consume(redis=redis, code=code)
     name_masked, subject = masked_subject(
-        session, person_id, conn.execute(PERSON_STANDING, {"person_id": person_id}).one_or_none())
+        session, person_id, conn.execute(credit_service.PERSON_STANDING, {"person_id": person_id}).one_or_none())
     # Limit and quota are decided below by the conditional statements, not by this read.
     terms = replace(terms_of(offer), per_person_limit=None, remaining_quota=None)
     reason = offer_reason(terms, subject, used=0, now=now)

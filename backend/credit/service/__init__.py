@@ -1,7 +1,7 @@
 """Use cases of credit, split by use case; everything is importable from here.
 
-CONTRACT used by other domains (points, scenarios, commitments): get_standing, record_event,
-log_query, update_points_rating, list_subject_records and Standing. None of them commits:
+CONTRACT used by other domains (points, scenarios, commitments): get_standing, PERSON_STANDING,
+record_event, log_query, update_points_rating, list_subject_records and Standing. None of them commits:
 they run in the caller's transaction. Importing this package registers the real-name
 verification hook (the first snapshot is stored when a person is verified).
 """
@@ -35,6 +35,7 @@ from backend.credit.service.disputes import (
     list_my_repairs,
 )
 from backend.credit.service.reads import (
+    PERSON_STANDING,
     department_enterprises,
     department_records,
     enterprise_credit,
@@ -46,7 +47,7 @@ from backend.credit.service.reads import (
 )
 
 __all__ = [
-    "ItemResult", "Standing", "activate_model", "apply_repair", "create_model", "decide_objection",
+    "PERSON_STANDING", "ItemResult", "Standing", "activate_model", "apply_repair", "create_model", "decide_objection",
     "decide_repair", "department_enterprises", "department_records", "enterprise_credit", "expire",
     "file_objection", "get_standing", "ingest_batch", "list_categories", "list_department_objections",
     "list_department_repairs", "list_models", "list_my_objections", "list_my_repairs", "list_subject_records",

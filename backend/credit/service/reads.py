@@ -19,7 +19,7 @@ from backend.credit.models import (
 )
 from backend.credit.service import core
 from backend.errors import Forbidden, NotFound, Unauthorized
-from backend.identity.models import Account, Membership, Organisation
+from backend.identity.models import Account, Membership, Organisation, Person
 from backend.pagination import Page, decode_cursor, encode_cursor, paginate
 
 
@@ -42,6 +42,20 @@ def _localise(standing: Any, lang: str) -> dict[str, Any]:
         "reasons": [r.get("text_en" if en else "text_zh", "") for r in standing.reasons][:4],
         "as_of": standing.as_of,
     }
+
+
+# What a counter (merchant, hospital) reads of a person, part of credit's contract: the name to mask
+# and the three standing columns the eligibility rules use, plain columns in one statement
+# (:person_id), rather than the whole stored snapshot (dimensions and reasons as JSON) that
+# get_standing loads. Callers extend it with their own joins; without a stored standing the level
+# is NULL and they call get_standing, which computes and stores the first one.
+PERSON_STANDING = (
+    select(Person.name.label("person_name"), CreditStanding.level, CreditStanding.serious_dishonesty,
+           CreditStanding.red_list)
+    .select_from(Person)
+    .outerjoin(CreditStanding, CreditStanding.subject_id == Person.id)
+    .where(Person.id == bindparam("person_id"))
+)
 
 
 # GET /me/credit, the most read credit endpoint: the account (the request's authentication read,
