@@ -74,7 +74,7 @@ def check_replay(record: StoredRecord, fp: str) -> None:
     """Raise unless the stored record can answer this request."""
     if record.fingerprint != fp:
         raise Invalid("idempotency_key_reused")
-    if record.status is None:
+    if record.status is None:  # written in flight by versions before the response joined the write
         raise Conflict("request_in_progress")
 
 
