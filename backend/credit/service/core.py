@@ -457,19 +457,26 @@ def _score(session: Session, subject_ids: list[str], standings: dict[str, _Stand
 
 def recompute(*, session: Session, subject_ids: Iterable[str], cause: str,
               changes: dict[str, list[dict[str, Any]]] | None = None,
-              as_of: dt.datetime | None = None) -> dict[str, StandingRow]:
-    """Recompute and store a snapshot for each subject, in the caller's transaction."""
+              as_of: dt.datetime | None = None, locked: dict[str, _Standing] | None = None) -> dict[str, StandingRow]:
+    """Recompute and store a snapshot for each subject, in the caller's transaction.
+
+    ``locked``: the standing rows of all the subjects, which the caller already holds locked
+    (as they stand now); they are then neither read unlocked first nor locked again.
+    """
     ordered = sorted(set(subject_ids))
     if not ordered:
         return {}
     as_of = as_of or utcnow()
     cats = categories(session=session)
-    seen = _standings(session, ordered, lock=False)
-    scored = _score(session, ordered, seen, cats, as_of)
-    locked = _lock_standings(session, ordered)
-    moved = [sid for sid in ordered if locked[sid] != seen.get(sid, _NO_STANDING)]
-    if moved:  # another transaction stored a snapshot since: its change may not be in what was read
-        scored.update(_score(session, moved, locked, cats, as_of))
+    if locked is not None:
+        scored = _score(session, ordered, locked, cats, as_of)
+    else:
+        seen = _standings(session, ordered, lock=False)
+        scored = _score(session, ordered, seen, cats, as_of)
+        locked = _lock_standings(session, ordered)
+        moved = [sid for sid in ordered if locked[sid] != seen.get(sid, _NO_STANDING)]
+        if moved:  # another transaction stored a snapshot since: its change may not be in what was read
+            scored.update(_score(session, moved, locked, cats, as_of))
     snapshots: list[dict[str, Any]] = []
     out: dict[str, StandingRow] = {}
     for sid in ordered:
@@ -573,12 +580,13 @@ def log_query(*, session: Session, actor: Actor, org_id: str, person_id: str, pu
 def update_points_rating(*, session: Session, person_id: str, rating: int) -> None:
     """Points calls this with the person's total 厚德积分 rating across villages when it changes;
     credit stores it and recomputes the public-welfare dimension (caller commits)."""
-    _snap, _score, level, previous, _verified = _lock_standings(session, [person_id])[person_id]
+    snapshot_id, score, level, previous, verified = _lock_standings(session, [person_id])[person_id]
     if previous == rating and level:
         return
     session.execute(update(_ST).where(_ST.c.subject_id == person_id).values(points_rating=rating))
     recompute(session=session, subject_ids=[person_id], cause="points_rating",
-              changes={person_id: [{"change": "points_rating", "from": previous, "to": rating}]})
+              changes={person_id: [{"change": "points_rating", "from": previous, "to": rating}]},
+              locked={person_id: (snapshot_id, score, level, rating, verified)})
 
 
 def list_subject_records(*, session: Session, person_id: str | None = None,
