@@ -43,6 +43,12 @@ def subject_of(*, session: Session, person_id: str) -> Subject:
     return Subject(level=standing.level, serious_dishonesty=standing.serious_dishonesty, red_list=standing.red_list)
 
 
+def person_subject(session: Session, person_id: str) -> tuple[str, Subject]:
+    """The masked name and the Subject of a person, in one statement when a standing is stored."""
+    row = session.connection().execute(credit_service.PERSON_STANDING, {"person_id": person_id}).one_or_none()
+    return masked_subject(session, person_id, row)
+
+
 def masked_subject(session: Session, person_id: str, row: Any) -> tuple[str, Subject]:
     """The masked name and the Subject of a row of credit's PERSON_STANDING statement.
 

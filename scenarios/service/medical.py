@@ -41,7 +41,7 @@ from scenarios.models import (
 from scenarios.service.common import (
     level_name,
     masked_name,
-    masked_subject,
+    person_subject,
     shown_level,
 )
 
@@ -111,8 +111,7 @@ class Eligibility:
 
 def _evaluate(session: Session, settings: Settings, hospital_id: str, person_id: str) -> Eligibility:
     policy = get_policy(session=session, settings=settings, hospital_id=hospital_id)
-    name_masked, subject = masked_subject(
-        session, person_id, session.connection().execute(credit_service.PERSON_STANDING, {"person_id": person_id}).one_or_none())
+    name_masked, subject = person_subject(session, person_id)
     level = shown_level(subject)
     reason = medical_reason(subject, min_level=policy.min_level, lines_fen=policy.lines_fen,
                             suspended=is_suspended(session, person_id))

@@ -36,6 +36,7 @@ from scenarios.service.common import (
     level_name,
     masked_name,
     masked_subject,
+    person_subject,
     shown_level,
 )
 from scenarios.service.offers import terms_of
@@ -174,8 +175,7 @@ def redeem(*, session: Session, redis: Redis, actor: Actor, merchant_id: str, of
     if offer is None:
         raise NotFound("offer_not_found")
     person_id = qr_service.consume(redis=redis, code=code)
-    name_masked, subject = masked_subject(
-        session, person_id, conn.execute(credit_service.PERSON_STANDING, {"person_id": person_id}).one_or_none())
+    name_masked, subject = person_subject(session, person_id)
     # Limit and quota are decided below by the conditional statements, not by this read.
     terms = replace(terms_of(offer), per_person_limit=None, remaining_quota=None)
     reason = offer_reason(terms, subject, used=0, now=now)
