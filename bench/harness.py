@@ -738,6 +738,13 @@ class Fixtures:
         """``n`` verified residents with access tokens (about 3 ms each on PostgreSQL)."""
         return [self.verify(user, name=name) for user in self.accounts(n)]
 
+    def codes(self, residents: Sequence[User], n: int, *, ttl_s: int = 1800) -> list[str]:
+        """``n`` one-time resident codes issued through ``backend.qr.service``, round-robin over ``residents``."""
+        from backend.qr import service as qr
+
+        return [qr.issue(redis=self.redis, person_id=residents[i % len(residents)].person_id or "", ttl_s=ttl_s).code
+                for i in range(n)]
+
     def refresh_tokens(self, users: Iterable[User]) -> None:
         """Give users a refresh token too (auth.service.issue_tokens; one row each)."""
         from backend.auth import service as auth_service

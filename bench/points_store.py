@@ -103,13 +103,6 @@ def _fixtures(fx: h.Fixtures) -> dict[str, Any]:
             "item": item.id}
 
 
-def _issue_codes(fx: h.Fixtures, residents: list[h.User], n: int) -> list[str]:
-    from backend.qr import service as qr
-
-    return [qr.issue(redis=fx.redis, person_id=residents[i % len(residents)].person_id or "", ttl_s=1800).code
-            for i in range(n)]
-
-
 def _bodies_lua(bodies: list[str], tag: str) -> str:
     rows = ",\n".join(h.lua_string(b) for b in bodies)
     return f"""
@@ -182,11 +175,11 @@ def main() -> None:
     with h.Fixtures() as fx:
         data = _fixtures(fx)
         h.log(f"points: issuing {CODES_PER_RUN * (rounds + 1):,} resident codes")
-        code_sets = [_issue_codes(fx, data["residents"], CODES_PER_RUN) for _ in range(rounds + 1)]
+        code_sets = [fx.codes(data["residents"], CODES_PER_RUN) for _ in range(rounds + 1)]
         cashier_headers = {**data["cashier"].headers, "Content-Type": "application/json"}
         redeem_path = f"/api/v1/villages/{data['village']}/store-redemptions"
         with h.gunicorn("backend.wsgi:app") as app_srv, h.gunicorn("bench.points_store:raw_app()") as raw_srv:
-            check_code = _issue_codes(fx, data["residents"][1:2], 1)[0]
+            check_code = fx.codes(data["residents"][1:2], 1)[0]
             h.expect(201, "POST", app_srv.url + redeem_path, headers=cashier_headers,
                      body={"code": check_code, "item_id": data["item"], "quantity": 1})
             h.expect(201, "POST", raw_srv.url + "/raw", body={"account_id": "raw1", "cost": PRICE})

@@ -106,13 +106,6 @@ def _fixtures(fx: h.Fixtures) -> dict[str, Any]:
     return {"merchant": merchant.id, "cashier": cashier, "residents": residents, "offer": offer.id}
 
 
-def _issue_codes(fx: h.Fixtures, residents: list[h.User], n: int) -> list[str]:
-    from backend.qr import service as qr
-
-    return [qr.issue(redis=fx.redis, person_id=residents[i % len(residents)].person_id or "", ttl_s=1800).code
-            for i in range(n)]
-
-
 def _counter_lua(codes: list[str], merchant: str, offer: str, tag: str, threads: int = THREADS) -> str:
     """Each wrk thread (one connection) walks its own codes: scan code k, then redeem code k."""
     rows = ",\n".join(h.lua_string(c) for c in codes)
@@ -180,7 +173,7 @@ def _redemptions(fx: h.Fixtures) -> int:
 
 def _same_code_race(fx: h.Fixtures, data: dict[str, Any], url: str) -> dict[str, int]:
     """50 threads redeem one fresh code at once against the running server."""
-    code = _issue_codes(fx, data["residents"][:1], 1)[0]
+    code = fx.codes(data["residents"][:1], 1)[0]
     statuses: list[int] = []
     lock = threading.Lock()
     barrier = threading.Barrier(50)
@@ -230,11 +223,11 @@ def main() -> None:
     with h.Fixtures() as fx:
         data = _fixtures(fx)
         h.log(f"scenarios: issuing {CODES_PER_ROUND * (rounds + 2):,} resident codes")
-        code_sets = [_issue_codes(fx, data["residents"], CODES_PER_ROUND) for _ in range(rounds + 2)]
+        code_sets = [fx.codes(data["residents"], CODES_PER_ROUND) for _ in range(rounds + 2)]
         headers = {**data["cashier"].headers, "Content-Type": "application/json"}
         with h.gunicorn("backend.wsgi:app") as app_srv, \
                 h.gunicorn("bench.scenarios_redeem:raw_app()") as raw_srv:
-            check = _issue_codes(fx, data["residents"][1:2], 1)[0]
+            check = fx.codes(data["residents"][1:2], 1)[0]
             base = f"{app_srv.url}/api/v1/merchants/{data['merchant']}"
             scan = h.expect(200, "POST", base + "/scans", headers=data["cashier"].headers, body={"code": check})
             assert scan["offers"] and "score" not in scan
