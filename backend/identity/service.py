@@ -214,12 +214,7 @@ def org_kind_and_roles(*, session: Session, actor: Actor, org_id: str) -> tuple[
 
 def load_roles(*, session: Session, actor: Actor, org_id: str) -> frozenset[str]:
     """The actor's roles in one organisation (cached on the actor for the request)."""
-    if org_id not in actor.roles:
-        roles = session.scalars(
-            select(Membership.role).where(Membership.account_id == actor.account_id, Membership.org_id == org_id)
-        )
-        actor.roles[org_id] = frozenset(roles)
-    return actor.roles[org_id]
+    return org_kind_and_roles(session=session, actor=actor, org_id=org_id)[1]
 
 
 def _check_credit_code(kind: str, credit_code: str | None) -> str | None:
