@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from redis import Redis
-from sqlalchemy import Table, and_, bindparam, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    String,
+    Table,
+    and_,
+    bindparam,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from backend.actor import Actor
@@ -14,7 +27,7 @@ from backend.errors import Conflict, NotFound
 from backend.qr import service as qr_service
 from points import ledger
 from points.models import PointsAccount, PointsEntry, PointsTransaction, StoreItem, StoreRedemption
-from points.service.common import resident_by_person, system_account, village
+from points.service.common import system_account, village
 
 
 def create_item(*, session: Session, org_id: str, name: str, price: int, stock: int) -> StoreItem:
@@ -43,8 +56,8 @@ def update_item(*, session: Session, org_id: str, item_id: str, restock: int | N
                 **changes: Any) -> StoreItem:
     """Rename, reprice, retire, or add stock (``restock``: added by a relative UPDATE, safe beside redemptions)."""
     item = _item(session, org_id, item_id)
-    for field, value in changes.items():
-        setattr(item, field, value)
+    for name, value in changes.items():
+        setattr(item, name, value)
     session.flush()
     if restock:
         rowcount(session, update(StoreItem).where(StoreItem.id == item.id).values(stock=StoreItem.stock + restock))
@@ -55,6 +68,7 @@ def update_item(*, session: Session, org_id: str, item_id: str, restock: int | N
 
 # The store's hot path runs Core statements built once (no ORM unit of work, no per-request
 # statement construction); UPDATE parameters are named b_*, as column names are reserved there.
+# On PostgreSQL the same steps run in one call of ``points_store_redeem`` (migration 0006).
 _ACCOUNTS = cast(Table, PointsAccount.__table__)
 _ITEMS = cast(Table, StoreItem.__table__)
 _STORE = _ACCOUNTS.alias("store")
@@ -78,9 +92,82 @@ _TAKE_STOCK = (
 )
 _CREDIT_STORE = update(_ACCOUNTS).where(_ACCOUNTS.c.id == bindparam("b_store_id")).values(
     balance=_ACCOUNTS.c.balance + bindparam("b_cost"))
+_RESIDENT_EXISTS = select(_ACCOUNTS.c.id).where(
+    _ACCOUNTS.c.org_id == bindparam("org_id"), _ACCOUNTS.c.key == bindparam("person_id"),
+    _ACCOUNTS.c.kind == "resident")
 _INSERT_TRANSACTION = insert(cast(Table, PointsTransaction.__table__))
 _INSERT_ENTRIES = insert(cast(Table, PointsEntry.__table__))
 _INSERT_REDEMPTION = insert(cast(Table, StoreRedemption.__table__))
+_REDEEM_IN_POSTGRESQL = text(
+    "SELECT o_outcome, o_account_id, o_balance, o_cost FROM points_store_redeem(:org_id, :item_id, :person_id, "
+    ":quantity, :cashier_id, :transaction_id, :redemption_id, :resident_entry_id, :store_entry_id, :now)"
+).columns(o_outcome=String, o_account_id=String, o_balance=Integer, o_cost=Integer)
+
+
+@dataclass(frozen=True)
+class _Posting:
+    """One redemption's ids and time, chosen before it runs (either path writes exactly these)."""
+
+    org_id: str
+    item_id: str
+    person_id: str
+    quantity: int
+    cashier_id: str
+    transaction_id: str = field(default_factory=lambda: new_id("ptx"))
+    redemption_id: str = field(default_factory=lambda: new_id("prd"))
+    resident_entry_id: str = field(default_factory=lambda: new_id("pen"))
+    store_entry_id: str = field(default_factory=lambda: new_id("pen"))
+    now: dt.datetime = field(default_factory=utcnow)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    outcome: str  # ok | item_not_found | store_account_missing | resident_not_found | insufficient_points | out_of_stock
+    account_id: str | None = None
+    balance: int | None = None
+    cost: int | None = None
+
+
+def _redeem_portable(conn: Connection, p: _Posting) -> _Outcome:
+    """The posting step by step (SQLite, or any backend without ``points_store_redeem``)."""
+    item = conn.execute(_ITEM_FOR_SALE, {"item_id": p.item_id, "org_id": p.org_id}).one_or_none()
+    if item is None:
+        return _Outcome("item_not_found")
+    if item.store_id is None:
+        return _Outcome("store_account_missing")
+    cost = item.price * p.quantity
+    row = conn.execute(_SPEND, {"b_org_id": p.org_id, "b_person_id": p.person_id, "b_cost": cost}).one_or_none()
+    if row is None:
+        exists = conn.execute(_RESIDENT_EXISTS, {"org_id": p.org_id, "person_id": p.person_id}).first()
+        return _Outcome("insufficient_points" if exists else "resident_not_found")
+    account_id, balance = row
+    memo = f"兑换 {item.name} ×{p.quantity}"[:200]
+    conn.execute(_INSERT_TRANSACTION, {"id": p.transaction_id, "org_id": p.org_id, "kind": ledger.REDEMPTION,
+                                       "memo": memo, "created_by": p.cashier_id, "created_at": p.now})
+    legs = ledger.redemption_legs(resident=account_id, store=item.store_id, cost=cost)
+    conn.execute(_INSERT_ENTRIES, [
+        {"id": entry_id, "transaction_id": p.transaction_id, "account_id": leg.account, "org_id": p.org_id,
+         "kind": ledger.REDEMPTION, "amount": leg.amount, "memo": memo, "created_at": p.now}
+        for entry_id, leg in zip((p.resident_entry_id, p.store_entry_id), legs, strict=True)
+    ])
+    conn.execute(_INSERT_REDEMPTION, {
+        "id": p.redemption_id, "org_id": p.org_id, "item_id": p.item_id, "account_id": account_id,
+        "quantity": p.quantity, "points": cost, "cashier_id": p.cashier_id, "transaction_id": p.transaction_id,
+        "created_at": p.now})
+    if not conn.execute(_TAKE_STOCK, {"b_item_id": p.item_id, "b_unit_price": item.price,
+                                      "b_quantity": p.quantity}).rowcount:
+        return _Outcome("out_of_stock")
+    conn.execute(_CREDIT_STORE, {"b_store_id": item.store_id, "b_cost": cost})
+    return _Outcome("ok", account_id, balance, cost)
+
+
+def _redeem_in_postgresql(conn: Connection, p: _Posting) -> _Outcome:
+    row = conn.execute(_REDEEM_IN_POSTGRESQL, vars(p)).one()
+    return _Outcome(*row)
+
+
+_REFUSALS = {"item_not_found": NotFound, "resident_not_found": NotFound, "insufficient_points": Conflict,
+             "out_of_stock": Conflict}  # out_of_stock: or repriced a moment ago; the cashier retries
 
 
 def redeem(*, session: Session, redis: Redis, actor: Actor, org_id: str, code: str, item_id: str,
@@ -88,45 +175,32 @@ def redeem(*, session: Session, redis: Redis, actor: Actor, org_id: str, code: s
     """Redeem ``quantity`` of an item for the resident behind ``code``.
 
     The code is consumed first (one atomic GETDEL in Redis), so it is burnt
-    even when the redemption then fails for lack of points or stock: the
-    resident shows a fresh code. Then, in one transaction: conditional
-    balance UPDATE (never below zero), the transaction, its two entries and
-    the redemption row, conditional stock UPDATE, store balance.
+    even when the redemption then fails (unknown item, lack of points or
+    stock): the resident shows a fresh code. Then, in one transaction: the
+    item, a conditional balance UPDATE (never below zero), the transaction,
+    its two entries and the redemption row, a conditional stock UPDATE, the
+    store balance; any refusal rolls all of it back.
 
     Row locks are taken in the order resident -> item -> store (approvals:
     resident -> issuance), so there is no deadlock; the two rows every
     redemption of the village shares (item, store) are updated last, just
-    before the commit, so they stay locked as briefly as possible.
+    before the commit, so they stay locked as briefly as possible. On
+    PostgreSQL the steps run in one function call (one round trip, which is
+    also the time those rows stay locked), elsewhere statement by statement.
     """
-    conn = session.connection()
-    item = conn.execute(_ITEM_FOR_SALE, {"item_id": item_id, "org_id": org_id}).one_or_none()
-    if item is None:
-        raise NotFound("item_not_found")
     person_id = qr_service.consume(redis=redis, code=code)
-    cost = item.price * quantity
-    row = conn.execute(_SPEND, {"b_org_id": org_id, "b_person_id": person_id, "b_cost": cost}).one_or_none()
-    if row is None:
-        if resident_by_person(session, org_id, person_id) is None:
-            raise NotFound("resident_not_found")
-        raise Conflict("insufficient_points")
-    resident_id, balance = row
-    store_id = item.store_id or system_account(session, org_id, "store").id
-    now = utcnow()
-    memo = f"兑换 {item.name} ×{quantity}"[:200]
-    tx_id, redemption_id = new_id("ptx"), new_id("prd")
-    conn.execute(_INSERT_TRANSACTION, {"id": tx_id, "org_id": org_id, "kind": ledger.REDEMPTION, "memo": memo,
-                                       "created_by": actor.account_id, "created_at": now})
-    conn.execute(_INSERT_ENTRIES, [
-        {"id": new_id("pen"), "transaction_id": tx_id, "account_id": leg.account, "org_id": org_id,
-         "kind": ledger.REDEMPTION, "amount": leg.amount, "memo": memo, "created_at": now}
-        for leg in ledger.redemption_legs(resident=resident_id, store=store_id, cost=cost)
-    ])
-    conn.execute(_INSERT_REDEMPTION, {
-        "id": redemption_id, "org_id": org_id, "item_id": item_id, "account_id": resident_id, "quantity": quantity,
-        "points": cost, "cashier_id": actor.account_id, "transaction_id": tx_id, "created_at": now})
-    if not conn.execute(_TAKE_STOCK, {"b_item_id": item_id, "b_unit_price": item.price, "b_quantity": quantity}).rowcount:
-        raise Conflict("out_of_stock")  # or repriced a moment ago: the cashier retries with a fresh code
-    conn.execute(_CREDIT_STORE, {"b_store_id": store_id, "b_cost": cost})
+    posting = _Posting(org_id=org_id, item_id=item_id, person_id=person_id, quantity=quantity,
+                       cashier_id=actor.account_id)
+    conn = session.connection()
+    run = _redeem_in_postgresql if conn.dialect.name == "postgresql" else _redeem_portable
+    result = run(conn, posting)
+    if result.outcome == "store_account_missing":
+        system_account(session, org_id, "store")  # the village's first sale opens it
+        result = run(conn, posting)
+    if result.outcome != "ok":
+        session.rollback()
+        raise _REFUSALS[result.outcome](result.outcome)
     session.commit()
-    return {"id": redemption_id, "item_id": item_id, "resident_id": resident_id, "quantity": quantity,
-            "points": cost, "balance": balance, "transaction_id": tx_id, "created_at": now}
+    return {"id": posting.redemption_id, "item_id": item_id, "resident_id": result.account_id,
+            "quantity": quantity, "points": result.cost, "balance": result.balance,
+            "transaction_id": posting.transaction_id, "created_at": posting.now}
