@@ -210,16 +210,37 @@ def idempotent(func: F) -> F:
         fp = idempotency.fingerprint(request.method, request.path, request.get_data(cache=True))
         scope = actor.account_id
 
-        # The lock first: whoever holds it is the only one who may read, run and record.
+        # The key's marker first: a new key is taken in one Redis command, with no database read.
         redis = get_redis()
-        lock = idempotency.acquire_lock(redis, scope, key, cfg.idempotency_lock_ttl_s)
-        if lock is None:
+        marker = idempotency.marker_name(scope, key)
+        found = idempotency.claim(redis, marker, cfg.idempotency_lock_ttl_s)
+        if found == idempotency.IN_FLIGHT:
             raise Conflict("request_in_progress")
-        try:
+        if found is not None:  # answered: replay, unless the answer is past its TTL
             existing = idempotency.find(session=session, scope=scope, key=key)
             if existing is not None and idempotency.is_live(existing, cfg.idempotency_ttl_s):
                 idempotency.check_replay(existing, fp)
                 return _replay(existing)
+            idempotency.take_over(redis, marker, cfg.idempotency_lock_ttl_s)
+        answered = False
+
+        def answer(status: int, body: str, content_type: str) -> Response | None:
+            """Store the response with the write; the live answer to replay instead if this key has one."""
+            nonlocal answered
+            if idempotency.store(session=session, scope=scope, key=key, fp=fp, status=status, body=body,
+                                 content_type=content_type, ttl_s=cfg.idempotency_ttl_s):
+                session.commit()
+                answered = True
+                return None
+            session.rollback()  # the first request with this key answered meanwhile: its answer stands
+            first = idempotency.find(session=session, scope=scope, key=key)
+            if first is None:
+                raise Conflict("request_in_progress")
+            idempotency.check_replay(first, fp)
+            answered = True
+            return _replay(first)
+
+        try:
             try:
                 with session.held_commits():  # the response joins the use case's transaction
                     response = func(*args, **kwargs)
@@ -229,22 +250,23 @@ def idempotent(func: F) -> F:
                     from backend.error_handlers import render_app_error
 
                     rendered = render_app_error(exc)
-                    idempotency.store(session=session, scope=scope, key=key, fp=fp, status=rendered.status_code,
-                                      body=rendered.get_data(as_text=True), content_type=rendered.content_type,
-                                      replacing=existing)
-                    session.commit()
+                    replay = answer(rendered.status_code, rendered.get_data(as_text=True), rendered.content_type)
+                    if replay is not None:
+                        return replay
                 raise
             except Exception:
                 session.rollback()
                 raise
             if isinstance(response, Response) and idempotency.should_store(response.status_code, None):
-                idempotency.store(session=session, scope=scope, key=key, fp=fp, status=response.status_code,
-                                  body=response.get_data(as_text=True),
-                                  content_type=response.content_type or "application/json", replacing=existing)
-            session.commit()
+                replay = answer(response.status_code, response.get_data(as_text=True),
+                                response.content_type or "application/json")
+                if replay is not None:
+                    return replay
+            else:
+                session.commit()
             return response
         finally:
-            idempotency.release_lock(redis, lock)
+            idempotency.release(redis, marker, answered=answered, ttl_s=cfg.idempotency_ttl_s)
 
     doc = dict(getattr(wrapper, "_apidoc", {}))
     manual = dict(doc.get("manual_doc", {}))

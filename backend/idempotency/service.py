@@ -1,8 +1,17 @@
-"""Idempotency-Key: a stored first response plus a Redis in-flight lock.
+"""Idempotency-Key: a stored first response plus a Redis marker per key.
 
 The response is stored in the same transaction as the points or money it
 answers (the use case's commits are held until it is added): a crash can
 never let a retry post twice, nor leave a write without its response.
+
+The Redis marker ``idem:<scope>:<sha256(key)>`` says where a key stands: absent
+(never seen, or forgotten), ``w`` (a request holds it: in flight) or ``a``
+(answered: its response is stored). Taking it is one ``SET NX GET``, so a new
+key costs no database read; only an answered key is looked up, to be replayed.
+The marker is a shortcut, not the guarantee: the unique (scope, key) of the
+stored response is. If Redis forgot an answered key, the repeated request runs,
+finds the live answer when it stores its own, rolls its writes back and
+replays the first response.
 """
 
 from __future__ import annotations
@@ -12,10 +21,12 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 from redis import Redis
-from sqlalchemy import Table, bindparam, delete, insert, select
+from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from backend.db import new_id, rowcount, utcnow
@@ -46,8 +57,22 @@ def check_key(key: str) -> None:
 _RECORDS = cast(Table, IdempotencyRecord.__table__)
 _FIND = select(_RECORDS.c.id, _RECORDS.c.fingerprint, _RECORDS.c.status, _RECORDS.c.body, _RECORDS.c.content_type,
                _RECORDS.c.created_at).where(_RECORDS.c.scope == bindparam("scope"), _RECORDS.c.key == bindparam("key"))
-_STORE = insert(_RECORDS)
-_DROP = delete(_RECORDS).where(_RECORDS.c.id == bindparam("record_id"))
+
+
+def _store_statement(insert: Any) -> Any:
+    """INSERT the response; a record of the same key gives way only if it is past its TTL."""
+    stmt = insert(_RECORDS)
+    return stmt.on_conflict_do_update(
+        index_elements=[_RECORDS.c.scope, _RECORDS.c.key],
+        set_={name: stmt.excluded[name] for name in ("id", "fingerprint", "status", "body", "content_type",
+                                                     "created_at")},
+        where=_RECORDS.c.created_at < bindparam("live_since"),
+    ).execution_options(preserve_rowcount=True)
+
+
+_STORE = {"postgresql": _store_statement(pg_insert), "sqlite": _store_statement(sqlite_insert)}
+
+IN_FLIGHT, ANSWERED = "w", "a"
 
 
 @dataclass(frozen=True)
@@ -78,29 +103,46 @@ def check_replay(record: StoredRecord, fp: str) -> None:
         raise Conflict("request_in_progress")
 
 
-def acquire_lock(redis: Redis, scope: str, key: str, ttl_s: int) -> str | None:
-    """Take the in-flight lock; returns the lock name or None when another request holds it."""
-    name = f"idem:{scope}:{hashlib.sha256(key.encode()).hexdigest()}"
-    return name if redis.set(name, "1", nx=True, ex=ttl_s) else None
+def marker_name(scope: str, key: str) -> str:
+    return f"idem:{scope}:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
-def release_lock(redis: Redis, name: str) -> None:
-    redis.delete(name)
+def claim(redis: Redis, name: str, lock_ttl_s: int) -> str | None:
+    """Mark the key in flight unless it is marked already; returns the marker found
+    (``IN_FLIGHT``, ``ANSWERED``) or None when this request now holds the key."""
+    found = redis.set(name, IN_FLIGHT, nx=True, ex=lock_ttl_s, get=True)
+    if found is None:
+        return None
+    return found.decode() if isinstance(found, bytes) else str(found)
+
+
+def take_over(redis: Redis, name: str, lock_ttl_s: int) -> None:
+    """Hold a key whose marker said answered but whose answer is gone (past its TTL)."""
+    redis.set(name, IN_FLIGHT, ex=lock_ttl_s)
+
+
+def release(redis: Redis, name: str, *, answered: bool, ttl_s: int) -> None:
+    """Mark the key answered for as long as its response lives, or forget it (nothing was stored)."""
+    if answered:
+        redis.set(name, ANSWERED, ex=ttl_s)
+    else:
+        redis.delete(name)
 
 
 def store(*, session: Session, scope: str, key: str, fp: str, status: int, body: str, content_type: str,
-          replacing: StoredRecord | None = None) -> None:
+          ttl_s: int) -> bool:
     """Add the response to the caller's transaction (which commits it with the write it answers).
 
-    ``replacing`` is this key's record past its TTL: it gives way. Two requests with one key
-    that both got this far (the in-flight lock expired) collide on the unique (scope, key):
-    the second fails with its writes rolled back.
+    Returns False, storing nothing, when a live response of this key is there already (two
+    requests with one key both got this far, or Redis forgot the key): the caller rolls its
+    writes back and replays that one. A record past its TTL gives way.
     """
+    now = utcnow()
     conn = session.connection()
-    if replacing is not None:
-        conn.execute(_DROP, {"record_id": replacing.id})
-    conn.execute(_STORE, {"id": new_id("idk"), "scope": scope, "key": key, "fingerprint": fp, "status": status,
-                          "body": body, "content_type": content_type, "created_at": utcnow()})
+    return bool(conn.execute(_STORE[conn.dialect.name], {
+        "id": new_id("idk"), "scope": scope, "key": key, "fingerprint": fp, "status": status, "body": body,
+        "content_type": content_type, "created_at": now, "live_since": now - dt.timedelta(seconds=ttl_s),
+    }).rowcount)
 
 
 def should_store(status: int, code: str | None) -> bool:

@@ -221,11 +221,11 @@ def test_the_response_commits_with_the_write_or_neither_does(idem_app, factory, 
 
 
 def test_two_requests_past_an_expired_lock_still_write_once(idem_app, factory, session, settings, monkeypatch):
-    """If the in-flight lock is lost (it expired mid-request), the unique (scope, key) of the
-    stored response stops the second request: its write is rolled back."""
+    """If the in-flight marker is lost (it expired mid-request), the unique (scope, key) of the
+    stored response stops the second request: its write is rolled back and it replays the first."""
     from backend.idempotency import service as idempotency_service
 
-    monkeypatch.setattr(idempotency_service, "acquire_lock", lambda _redis, scope, key, _ttl: f"idem-test:{key}")
+    monkeypatch.setattr(idempotency_service, "claim", lambda _redis, _name, _ttl: None)
     user = factory.user("account")
     headers = dict(user.headers, **{"Idempotency-Key": "k-lost-lock"})
     gate.clear()
@@ -240,11 +240,61 @@ def test_two_requests_past_an_expired_lock_still_write_once(idem_app, factory, s
     assert entered.wait(5), "the first request never reached the view"
     second = threading.Thread(target=post, args=("second",))
     second.start()
-    if not settings.is_sqlite:  # SQLite serialises the two transactions: the second then replays
+    if not settings.is_sqlite:  # SQLite serialises the two transactions
         second.join(timeout=2)  # it reaches the view too and waits at the gate
     gate.set()
     first.join()
     second.join()
-    statuses = sorted(r.status_code for r in results.values())
-    assert statuses[0] == 201 and statuses[1] in (201, 409)
+    assert [r.status_code for r in results.values()] == [201, 201]
+    assert results["first"].json == results["second"].json
     assert count(session, "slow") == 1
+
+
+def test_a_key_redis_forgot_still_replays_and_writes_once(idem_app, factory, session):
+    """The Redis marker is a shortcut: with it gone (Redis restarted empty) the repeated request
+    runs, meets the stored answer when it stores its own, rolls back and replays the answer."""
+    from backend.idempotency import service as idempotency_service
+
+    user = factory.user("account")
+    client = idem_app.test_client()
+    headers = dict(user.headers, **{"Idempotency-Key": "k-forgotten"})
+    redis = idem_app.extensions["redis"]
+    marker = idempotency_service.marker_name(user.id, "k-forgotten")
+    first = client.post("/api/v1/idem", json={"name": "忘村"}, headers=headers)
+    assert redis.get(marker) == b"a"
+    assert redis.delete(marker) == 1
+    again = client.post("/api/v1/idem", json={"name": "忘村"}, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
+    assert count(session, "忘村") == 1
+    assert redis.delete(marker) == 1
+    other = client.post("/api/v1/idem", json={"name": "别村"}, headers=headers)
+    assert other.status_code == 422 and other.json["code"] == "idempotency_key_reused"
+    assert count(session, "别村") == 0
+
+
+def test_a_new_key_is_not_looked_up_in_the_database(idem_app, factory):
+    """Only a key Redis marks answered is read back; a fresh one costs the stored answer only."""
+    from sqlalchemy import event
+
+    user = factory.user("account")
+    client = idem_app.test_client()
+    engine = idem_app.extensions["engine"]
+    seen = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        fresh = client.post("/api/v1/idem", json={"name": "新键村"},
+                            headers=dict(user.headers, **{"Idempotency-Key": "k-fresh"}))
+        fresh_reads = [s for s in seen if s.lstrip().upper().startswith("SELECT") and "idempotency_records" in s]
+        seen.clear()
+        again = client.post("/api/v1/idem", json={"name": "新键村"},
+                            headers=dict(user.headers, **{"Idempotency-Key": "k-fresh"}))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert fresh.status_code == 201 and not fresh_reads
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert any("idempotency_records" in s and s.lstrip().upper().startswith("SELECT") for s in seen)
