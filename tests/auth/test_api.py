@@ -158,3 +158,18 @@ def test_bad_access_tokens_are_401(client, factory, settings, case, code):
 def test_no_token_is_401(client):
     assert client.get("/api/v1/me").status_code == 401
     assert client.get("/api/v1/me", headers={"Authorization": "Basic abc"}).status_code == 401
+
+
+def test_a_token_verified_before_still_expires(client, factory, settings):
+    """Verified tokens are remembered (not verified twice); the expiry is checked on every request."""
+    import time
+
+    user = factory.user("account")
+    expires = int(time.time()) + 2
+    token = jwt.encode(_claims(settings, user.id, exp=expires), settings.jwt_secret, algorithm="HS256")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert client.get("/api/v1/me", headers=headers).status_code == 200  # from the cache
+    time.sleep(max(0.0, expires - time.time()) + 0.05)
+    response = client.get("/api/v1/me", headers=headers)
+    assert response.status_code == 401 and response.json["code"] == "token_expired"
