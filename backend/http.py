@@ -214,7 +214,7 @@ def idempotent(func: F) -> F:
         redis = get_redis()
         marker = idempotency.marker_name(scope, key)
         found = idempotency.claim(redis, marker, cfg.idempotency_lock_ttl_s)
-        if found == idempotency.IN_FLIGHT:
+        if found is not None and found != idempotency.ANSWERED:  # in flight (or an older version's lock)
             raise Conflict("request_in_progress")
         if found is not None:  # answered: replay, unless the answer is past its TTL
             existing = idempotency.find(session=session, scope=scope, key=key)
