@@ -162,8 +162,8 @@ def _redeem_portable(conn: Connection, p: _Posting) -> _Outcome:
 
 
 def _redeem_in_postgresql(conn: Connection, p: _Posting) -> _Outcome:
-    row = conn.execute(_REDEEM_IN_POSTGRESQL, vars(p)).one()
-    return _Outcome(*row)
+    outcome, account_id, balance, cost = conn.execute(_REDEEM_IN_POSTGRESQL, vars(p)).one()
+    return _Outcome(outcome, account_id, balance, cost) if outcome == "ok" else _Outcome(outcome)  # a refusal: no figures
 
 
 _REFUSALS = {"item_not_found": NotFound, "resident_not_found": NotFound, "insufficient_points": Conflict,
