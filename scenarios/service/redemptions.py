@@ -9,7 +9,19 @@ from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from redis import Redis
-from sqlalchemy import Row, String, Table, and_, bindparam, case, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -25,6 +37,7 @@ from backend.pagination import Page, paginate
 from backend.qr import service as qr_service
 from scenarios.eligibility import (
     LIMIT_REACHED,
+    QUOTA_EXHAUSTED,
     SHANGHAI,
     local_date,
     offer_reason,
@@ -36,7 +49,6 @@ from scenarios.service.common import (
     level_name,
     masked_name,
     masked_subject,
-    person_subject,
     shown_level,
 )
 from scenarios.service.offers import terms_of
@@ -67,8 +79,10 @@ _SCAN = (
     .limit(_SCAN_OFFER_LIMIT)
 )
 
-_MERCHANT_OFFER = select(_OFFERS).where(_OFFERS.c.id == bindparam("offer_id"),
-                                        _OFFERS.c.merchant_id == bindparam("merchant_id"))
+# A redemption's read: the person and their standing, with the offer (NULL offer columns when the
+# merchant has no such offer).
+_OFFER_FOR_PERSON = credit_service.PERSON_STANDING.add_columns(*_OFFERS.c).outerjoin(
+    _OFFERS, and_(_OFFERS.c.id == bindparam("offer_id"), _OFFERS.c.merchant_id == bindparam("merchant_id")))
 
 
 def _count_use_statement(dialect_insert: Any) -> Any:
@@ -90,6 +104,9 @@ _TAKE_QUOTA = update(_OFFERS).where(_OFFERS.c.id == bindparam("offer_id"), _OFFE
     remaining_quota=_OFFERS.c.remaining_quota - 1)
 
 _INSERT_REDEMPTION = insert(_REDEMPTIONS)
+_REDEEM_IN_POSTGRESQL = text(
+    "SELECT scenarios_redeem(:id, :offer_id, :merchant_id, :scenario_code, :person_id, :cashier_id, :period_key, "
+    ":level, :per_person_limit, :take_quota, :now)")
 
 
 @dataclass
@@ -164,41 +181,67 @@ def redeem(*, session: Session, redis: Redis, actor: Actor, merchant_id: str, of
            now: dt.datetime | None = None) -> RedemptionView:
     """Use the resident's code for an offer: level, limit and quota are checked in one transaction.
 
-    The offer is read before the code is consumed (an unknown offer leaves the code usable); the
-    code is then consumed (exactly one caller gets the person); the per-person count and the
-    quota change only through conditional statements, so concurrent cashiers can neither exceed
-    the limit nor oversell the quota. Any refusal raises before the commit: nothing is written.
+    The code is looked at first, and the offer read with the person's standing in one statement:
+    an unknown offer leaves the code usable. The code is then consumed (exactly one caller gets
+    the person); the per-person count and the quota change only through conditional statements,
+    so concurrent cashiers can neither exceed the limit nor oversell the quota. Any refusal rolls
+    back before the commit: nothing is written. On PostgreSQL the writes run in one function call
+    (``scenarios_redeem``, migration 0007), elsewhere statement by statement.
     """
     now = now or utcnow()
+    person_id = qr_service.peek(redis=redis, code=code)
     conn = session.connection()
-    offer = conn.execute(_MERCHANT_OFFER, {"offer_id": offer_id, "merchant_id": merchant_id}).one_or_none()
-    if offer is None:
+    row = conn.execute(_OFFER_FOR_PERSON, {"offer_id": offer_id, "merchant_id": merchant_id,
+                                           "person_id": person_id}).one_or_none()
+    if row is None:
+        raise NotFound("person_not_found")
+    if row.id is None:
         raise NotFound("offer_not_found")
-    person_id = qr_service.consume(redis=redis, code=code)
-    name_masked, subject = person_subject(session, person_id)
+    if qr_service.consume(redis=redis, code=code) != person_id:  # a code names one person for its life
+        raise Conflict("qr_already_used")
+    name_masked, subject = masked_subject(session, person_id, row)
     # Limit and quota are decided below by the conditional statements, not by this read.
-    terms = replace(terms_of(offer), per_person_limit=None, remaining_quota=None)
+    terms = replace(terms_of(row), per_person_limit=None, remaining_quota=None)
     reason = offer_reason(terms, subject, used=0, now=now)
     if reason is not None:
         raise Forbidden("not_eligible", reason=reason)
-    key = period_key(offer.period, now)
-    if offer.per_person_limit is not None and not conn.execute(_COUNT_USE[conn.dialect.name], {
-            "offer_id": offer_id, "person_id": person_id, "period_key": key, "used": 1,
-            "limit": offer.per_person_limit}).rowcount:
-        raise Forbidden("not_eligible", reason=LIMIT_REACHED)
-    if offer.total_quota is not None and not conn.execute(_TAKE_QUOTA, {"offer_id": offer_id}).rowcount:
-        raise Conflict("quota_exhausted")
-    view = RedemptionView(id=new_id("rdm"), offer_id=offer_id, offer_title=offer.title,
-                          scenario_code=offer.scenario_code, name_masked=name_masked,
+    view = RedemptionView(id=new_id("rdm"), offer_id=offer_id, offer_title=row.title,
+                          scenario_code=row.scenario_code, name_masked=name_masked,
                           level=shown_level(subject), status="redeemed", created_at=now)
-    conn.execute(_INSERT_REDEMPTION, {
-        "id": view.id, "offer_id": offer_id, "merchant_id": merchant_id, "scenario_code": offer.scenario_code,
-        "person_id": person_id, "cashier_id": actor.account_id, "period_key": key, "level": view.level,
-        "status": view.status, "created_at": now})
+    write = _write_in_postgresql if conn.dialect.name == "postgresql" else _write_portable
+    outcome = write(conn, {
+        "id": view.id, "offer_id": offer_id, "merchant_id": merchant_id, "scenario_code": row.scenario_code,
+        "person_id": person_id, "cashier_id": actor.account_id, "period_key": period_key(row.period, now),
+        "level": view.level, "per_person_limit": row.per_person_limit, "take_quota": row.total_quota is not None,
+        "now": now})
+    if outcome != "ok":
+        session.rollback()
+        if outcome == LIMIT_REACHED:
+            raise Forbidden("not_eligible", reason=LIMIT_REACHED)
+        raise Conflict("quota_exhausted")
     credit_service.log_query(session=session, actor=actor, org_id=merchant_id, person_id=person_id,
                              purpose="benefit")
     session.commit()
     return view
+
+
+def _write_portable(conn: Connection, w: dict[str, Any]) -> str:
+    """The redemption's writes statement by statement (SQLite): ``ok``, ``limit_reached`` or ``quota_exhausted``."""
+    if w["per_person_limit"] is not None and not conn.execute(_COUNT_USE[conn.dialect.name], {
+            "offer_id": w["offer_id"], "person_id": w["person_id"], "period_key": w["period_key"], "used": 1,
+            "limit": w["per_person_limit"]}).rowcount:
+        return LIMIT_REACHED
+    if w["take_quota"] and not conn.execute(_TAKE_QUOTA, {"offer_id": w["offer_id"]}).rowcount:
+        return QUOTA_EXHAUSTED
+    conn.execute(_INSERT_REDEMPTION, {
+        "id": w["id"], "offer_id": w["offer_id"], "merchant_id": w["merchant_id"],
+        "scenario_code": w["scenario_code"], "person_id": w["person_id"], "cashier_id": w["cashier_id"],
+        "period_key": w["period_key"], "level": w["level"], "status": "redeemed", "created_at": w["now"]})
+    return "ok"
+
+
+def _write_in_postgresql(conn: Connection, w: dict[str, Any]) -> str:
+    return str(conn.execute(_REDEEM_IN_POSTGRESQL, w).scalar_one())
 
 
 def _merchant_redemption(session: Session, merchant_id: str, redemption_id: str) -> Redemption:
