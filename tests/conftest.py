@@ -170,6 +170,14 @@ def session(app: Flask) -> Iterator[Session]:
 
 
 @pytest.fixture
+def postgresql_only(settings: Settings) -> None:
+    """For what exists only on PostgreSQL (its PL/pgSQL functions): skipped in the SQLite pass,
+    run in the PostgreSQL pass (mandatory under CI=true)."""
+    if settings.is_sqlite:
+        pytest.skip("PostgreSQL only: runs in the suite's PostgreSQL pass")
+
+
+@pytest.fixture
 def redis(app: Flask) -> Any:
     return app.extensions["redis"]
 

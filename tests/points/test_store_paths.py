@@ -15,11 +15,8 @@ from tests.points.test_store import _funded
 PATHS = {"portable": store._redeem_portable, "postgresql": store._redeem_in_postgresql}
 NOW = dt.datetime(2026, 11, 23, 8, 30, tzinfo=dt.UTC)
 
+pytestmark = pytest.mark.usefixtures("postgresql_only")  # points_store_redeem exists only there
 
-@pytest.fixture(autouse=True)
-def _postgresql_only(settings):
-    if settings.is_sqlite:
-        pytest.skip("points_store_redeem is PostgreSQL's; this compares it with the portable path there")
 
 
 def _run(session, path, village, *, item_id, person_id, quantity):

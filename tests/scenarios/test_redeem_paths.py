@@ -16,11 +16,8 @@ from tests.scenarios.helpers import code_for, make_offer, make_shop
 WRITES = {"portable": redemptions._write_portable, "postgresql": redemptions._write_in_postgresql}
 NOW = dt.datetime(2026, 11, 23, 8, 30, tzinfo=dt.UTC)
 
+pytestmark = pytest.mark.usefixtures("postgresql_only")  # scenarios_redeem exists only there
 
-@pytest.fixture(autouse=True)
-def _postgresql_only(settings):
-    if settings.is_sqlite:
-        pytest.skip("scenarios_redeem is PostgreSQL's; this compares it with the portable path there")
 
 
 def _run(session, path, writes):
