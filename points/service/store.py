@@ -185,8 +185,8 @@ def redeem(*, session: Session, redis: Redis, actor: Actor, org_id: str, code: s
     resident -> issuance), so there is no deadlock; the two rows every
     redemption of the village shares (item, store) are updated last, just
     before the commit, so they stay locked as briefly as possible. On
-    PostgreSQL the steps run in one function call (one round trip, which is
-    also the time those rows stay locked), elsewhere statement by statement.
+    PostgreSQL the steps run in one function call (one round trip instead of
+    seven), elsewhere statement by statement.
     """
     person_id = qr_service.consume(redis=redis, code=code)
     posting = _Posting(org_id=org_id, item_id=item_id, person_id=person_id, quantity=quantity,
