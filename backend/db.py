@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -166,6 +166,12 @@ def rowcount(session: Session, statement: Any) -> int:
 def dialect_insert(session: Session) -> Any:
     """The INSERT construct of the session's dialect, for ON CONFLICT clauses (PostgreSQL or SQLite)."""
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def per_dialect_insert(build: Callable[[Any], Any]) -> dict[str, Any]:
+    """A statement built once per dialect from its INSERT construct (``build(insert)``), for
+    prebuilt ON CONFLICT statements on hot paths: pick with ``[conn.dialect.name]``."""
+    return {"postgresql": build(pg_insert), "sqlite": build(sqlite_insert)}
 
 
 def insert_ignore(session: Session, table: Any, values: dict[str, Any], index_elements: list[str]) -> int:

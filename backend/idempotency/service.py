@@ -25,11 +25,9 @@ from typing import Any, cast
 
 from redis import Redis
 from sqlalchemy import Table, bindparam, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from backend.db import new_id, rowcount, utcnow
+from backend.db import new_id, per_dialect_insert, rowcount, utcnow
 from backend.errors import Conflict, Invalid
 from backend.idempotency.models import IdempotencyRecord
 
@@ -70,7 +68,7 @@ def _store_statement(insert: Any) -> Any:
     ).execution_options(preserve_rowcount=True)
 
 
-_STORE = {"postgresql": _store_statement(pg_insert), "sqlite": _store_statement(sqlite_insert)}
+_STORE = per_dialect_insert(_store_statement)
 
 IN_FLIGHT, ANSWERED = "w", "a"
 

@@ -22,14 +22,12 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from backend.actor import Actor
 from backend.config import Settings
 from backend.credit import service as credit_service
-from backend.db import new_id, rowcount, utcnow
+from backend.db import new_id, per_dialect_insert, rowcount, utcnow
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.identity.ids import mask_name
 from backend.identity.models import Person
@@ -98,7 +96,7 @@ def _count_use_statement(dialect_insert: Any) -> Any:
     ).execution_options(preserve_rowcount=True)  # psycopg reports -1 for an INSERT otherwise
 
 
-_COUNT_USE = {"postgresql": _count_use_statement(pg_insert), "sqlite": _count_use_statement(sqlite_insert)}
+_COUNT_USE = per_dialect_insert(_count_use_statement)
 
 _TAKE_QUOTA = update(_OFFERS).where(_OFFERS.c.id == bindparam("offer_id"), _OFFERS.c.remaining_quota > 0).values(
     remaining_quota=_OFFERS.c.remaining_quota - 1)
