@@ -9,6 +9,7 @@ member whose roles do not allow the action.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
@@ -17,6 +18,7 @@ import marshmallow as ma
 from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 from redis import Redis
+from webargs.flaskparser import FlaskParser
 
 from backend.actor import Actor
 from backend.config import Settings
@@ -316,5 +318,20 @@ def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
     return _PAGE_SCHEMAS[name]
 
 
+class _ArgumentsParser(FlaskParser):
+    """webargs' Flask parser, with a body nested deeper than the JSON decoder can follow
+    (``[[[[...``) refused as malformed JSON (400) like any other undecodable body."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError as exc:
+            raise json.JSONDecodeError("nested too deeply", "<request body>", 0) from exc
+
+
+class AppBlueprint(Blueprint):
+    ARGUMENTS_PARSER = _ArgumentsParser()
+
+
 def make_blueprint(name: str, import_name: str, description: str) -> Blueprint:
-    return Blueprint(name, import_name, description=description)
+    return AppBlueprint(name, import_name, description=description)

@@ -167,10 +167,12 @@ class StarThresholds(MethodView):
 @blp.route("/villages/<org_id>/awards")
 class Awards(MethodView):
     @org_role(VILLAGE, "clerk")
+    @idempotent
     @blp.arguments(AwardBatchSchema)
     @blp.response(201, AwardBatchResultSchema)
     def post(self, data: dict[str, Any], org_id: str) -> Any:
-        """Submit awards or deductions (one or many; per-item results)"""
+        """Submit awards or deductions (one or many; per-item results); a retried batch with its
+        Idempotency-Key gets the first answer instead of a second set of awards"""
         return service.submit_awards(session=get_session(), actor=current_actor(), org_id=org_id, **data)
 
     @village_member

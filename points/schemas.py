@@ -116,6 +116,8 @@ class AwardSchema(BaseSchema):
     created_at = fields.DateTime()
     decided_at = fields.DateTime(allow_none=True)
     reversal_reason = fields.String(allow_none=True)
+    decision_note = fields.String(allow_none=True, metadata={"description": "the approver's note on a decision "
+                                                             "(staff only; null in the public 公示 list)"})
 
 
 class AwardListQuerySchema(BaseSchema):
@@ -161,6 +163,8 @@ class EntryQuerySchema(BaseSchema):
 
 class LeaderboardQuerySchema(BaseSchema):
     period = fields.String(required=True, validate=validate.Length(max=7), metadata={"example": "2026-11"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100),
+                           metadata={"description": "how many of the top residents"})
 
 
 class LeaderRowSchema(BaseSchema):
@@ -178,7 +182,8 @@ class LeaderboardSchema(BaseSchema):
 
 
 class StarThresholdsSchema(BaseSchema):
-    star_thresholds = fields.List(fields.Integer(strict=True), required=True, validate=validate.Length(equal=5),
+    star_thresholds = fields.List(fields.Integer(strict=True, validate=validate.Range(min=-10_000_000, max=10_000_000)),
+                                  required=True, validate=validate.Length(equal=5),
                                   metadata={"example": [0, 50, 100, 200, 400]})
 
 

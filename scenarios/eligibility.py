@@ -30,6 +30,7 @@ LIMIT_REACHED = "limit_reached"
 QUOTA_EXHAUSTED = "quota_exhausted"
 MEDICAL_SUSPENDED = "medical_credit_suspended"  # an overdue bill: suspended until paid
 NO_CREDIT_LINE = "no_credit_line"
+LINE_USED_UP = "credit_line_used_up"  # the line is all taken by open visits and unpaid bills
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,12 @@ def credit_line(*, level: str, min_level: str, lines_fen: Mapping[str, int]) -> 
 
 
 def medical_reason(subject: Subject, *, min_level: str, lines_fen: Mapping[str, int],
-                   suspended: bool) -> str | None:
-    """Why a person may not be treated first and pay later at a hospital, or None."""
+                   suspended: bool, used_fen: int = 0) -> str | None:
+    """Why a person may not be treated first and pay later at a hospital, or None.
+
+    ``used_fen`` is what the person's open visits and unpaid bills take of the line, across all
+    hospitals: with nothing left, a visit could not take a single charge.
+    """
     if subject.serious_dishonesty:
         return BLACK_LISTED
     if suspended:
@@ -129,8 +134,11 @@ def medical_reason(subject: Subject, *, min_level: str, lines_fen: Mapping[str, 
     level = effective_level(subject)
     if not meets_level(level, min_level):
         return LEVEL_TOO_LOW
-    if credit_line(level=level, min_level=min_level, lines_fen=lines_fen) <= 0:
+    line = credit_line(level=level, min_level=min_level, lines_fen=lines_fen)
+    if line <= 0:
         return NO_CREDIT_LINE
+    if available_fen(line_fen=line, used_fen=used_fen) <= 0:
+        return LINE_USED_UP
     return None
 
 

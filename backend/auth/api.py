@@ -22,7 +22,10 @@ blp = make_blueprint("auth", __name__, "Accounts and tokens")
 
 
 def _login_phone() -> str:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested too deeply to decode: the view answers 400 malformed_json
+        body = None
     phone = body.get("phone") if isinstance(body, dict) else None
     return f"phone:{phone if isinstance(phone, str) else '-'}"
 

@@ -83,8 +83,9 @@ def _award(session: Session, org_id: str, award_id: str) -> PointsAward:
     return award
 
 
-def _not_submitter(award: PointsAward, actor: Actor) -> None:
-    if award.submitted_by == actor.account_id:
+def _independent(award: PointsAward, actor: Actor) -> None:
+    """Four eyes: whoever decides an award (approve, reject, reverse) neither submitted it nor receives it."""
+    if award.submitted_by == actor.account_id or (actor.person_id is not None and award.person_id == actor.person_id):
         raise Conflict("same_person")
 
 
@@ -97,7 +98,7 @@ def approve(*, session: Session, actor: Actor, org_id: str, award_id: str) -> Aw
     The pending -> approved UPDATE is conditional: only its winner posts.
     """
     award = _award(session, org_id, award_id)
-    _not_submitter(award, actor)
+    _independent(award, actor)
     if award.status == "approved":
         return _view(session, award)
     if award.status != "pending":
@@ -131,7 +132,7 @@ def approve(*, session: Session, actor: Actor, org_id: str, award_id: str) -> Aw
 
 def reject(*, session: Session, actor: Actor, org_id: str, award_id: str, note: str | None = None) -> AwardView:
     award = _award(session, org_id, award_id)
-    _not_submitter(award, actor)
+    _independent(award, actor)
     won = rowcount(session, update(PointsAward).where(PointsAward.id == award.id, PointsAward.status == "pending")
                    .values(status="rejected", decided_by=actor.account_id, decided_at=utcnow(), decision_note=note))
     if not won:
@@ -149,7 +150,7 @@ def reject(*, session: Session, actor: Actor, org_id: str, award_id: str, note: 
 def reverse(*, session: Session, actor: Actor, org_id: str, award_id: str, reason: str) -> AwardView:
     """Undo an approved award with a compensating transaction (entries are never changed)."""
     award = _award(session, org_id, award_id)
-    _not_submitter(award, actor)
+    _independent(award, actor)
     if award.status == "reversed":
         return _view(session, award)
     if award.status != "approved":
@@ -191,6 +192,7 @@ class AwardView:
     created_at: object
     decided_at: object | None
     reversal_reason: str | None
+    decision_note: str | None
 
 
 def _views(session: Session, awards: list[PointsAward], *, public: bool) -> list[AwardView]:
@@ -201,7 +203,7 @@ def _views(session: Session, awards: list[PointsAward], *, public: bool) -> list
                   rule_code=a.rule_code, points=a.points, note=a.note, evidence=[] if public else a.evidence,
                   status=a.status, submitted_by=None if public else a.submitted_by,
                   decided_by=None if public else a.decided_by, created_at=a.created_at, decided_at=a.decided_at,
-                  reversal_reason=a.reversal_reason)
+                  reversal_reason=a.reversal_reason, decision_note=None if public else a.decision_note)
         for a in awards
     ]
 

@@ -31,11 +31,11 @@ register_messages(
         "award_not_found": ("积分申报不存在", "Award not found", "找不到该积分申报。", "No such award."),
         "award_not_pending": ("申报已处理", "Award already decided", "该申报已经处理过。", "This award has already been decided."),
         "award_not_approved": ("申报未通过", "Award not approved", "只有已通过的申报可以撤销。", "Only an approved award can be reversed."),
-        "same_person": ("不能审批自己提交的申报", "Same person", "申报人和审批人不能是同一人。", "The approver must not be the person who submitted the award."),
+        "same_person": ("不能审批与自己有关的申报", "Same person", "审批人不能是申报的提交人或受奖人。", "The approver must be neither the person who submitted the award nor the one it is for."),
         "item_not_found": ("商品不存在", "Item not found", "积分超市中没有该商品。", "No such store item."),
         "out_of_stock": ("库存不足", "Out of stock", "该商品库存不足。", "Not enough stock of this item."),
         "insufficient_points": ("积分不足", "Insufficient points", "积分余额不足以兑换。", "The resident's balance does not cover this redemption."),
-        "invalid_period": ("统计周期无效", "Invalid period", "请使用 YYYY-MM 格式的月份。", "Use a month as YYYY-MM."),
+        "invalid_period": ("统计周期无效", "Invalid period", "请使用 YYYY-MM 格式、2000 至 2100 年间的月份。", "Use a month as YYYY-MM, between 2000 and 2100."),
         "invalid_star_thresholds": ("星级门槛无效", "Invalid star thresholds", "需要 5 个严格递增的整数。", "Give five strictly ascending integers."),
         "points_account_missing": ("积分账户缺失", "Points account missing", "本村积分账户尚未开设。", "The village's points accounts are missing."),
     }

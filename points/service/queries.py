@@ -51,7 +51,7 @@ def my_entries(*, session: Session, person_id: str, village_id: str | None, limi
 def leaderboard(*, session: Session, settings: Settings, org_id: str, period: str, limit: int = 50) -> dict[str, Any]:
     """Residents ranked by rating earned in a month (Asia/Shanghai): awards minus deductions and reversals."""
     match = _MONTH.match(period or "")
-    if not match:
+    if not match or not 2000 <= int(match.group(1)) <= 2100:  # the platform's calendar, as for date ranges
         raise Invalid("invalid_period")
     start, end = ledger.month_bounds(int(match.group(1)), int(match.group(2)))
     earned = func.sum(PointsEntry.amount).label("earned")

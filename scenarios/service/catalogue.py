@@ -6,13 +6,18 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from backend.db import utcnow
 from backend.errors import Conflict, Invalid, NotFound
 from scenarios.eligibility import SHANGHAI, local_date, shanghai_day_start
 from scenarios.models import Offer, Redemption, Scenario
+
+# An offer is live only while its scenario is: a condition on offers (ORM queries and the counter's
+# Core statements alike). Retiring a scenario takes its offers off the listings and the counter,
+# without touching the merchants' own active flags, so reviving it brings them back.
+LIVE_SCENARIO = exists().where(Scenario.code == Offer.scenario_code, Scenario.active.is_(True))
 
 
 def list_scenarios(*, session: Session, include_inactive: bool = False) -> list[Scenario]:
@@ -110,7 +115,7 @@ def scenario_stats(*, session: Session, from_month: str | None = None, to_month:
     live_offers = dict(session.execute(
         select(Offer.scenario_code, func.count())
         .where(Offer.active.is_(True), or_(Offer.valid_from.is_(None), Offer.valid_from <= now),
-               or_(Offer.valid_to.is_(None), Offer.valid_to > now))
+               or_(Offer.valid_to.is_(None), Offer.valid_to > now), LIVE_SCENARIO)
         .group_by(Offer.scenario_code)
     ).all())
     per_month: Counter[tuple[str, str]] = Counter()

@@ -23,6 +23,7 @@ from backend.identity.models import Organisation
 from backend.pagination import Page, paginate
 from backend.qr import service as qr_service
 from scenarios.eligibility import (
+    LINE_USED_UP,
     MEDICAL_LEVELS,
     available_fen,
     credit_line,
@@ -113,11 +114,12 @@ def _evaluate(session: Session, settings: Settings, hospital_id: str, person_id:
     policy = get_policy(session=session, settings=settings, hospital_id=hospital_id)
     name_masked, subject = person_subject(session, person_id)
     level = shown_level(subject)
+    used = used_fen(session, person_id)
     reason = medical_reason(subject, min_level=policy.min_level, lines_fen=policy.lines_fen,
-                            suspended=is_suspended(session, person_id))
+                            suspended=is_suspended(session, person_id), used_fen=used)
     line = 0 if subject.serious_dishonesty else credit_line(level=level, min_level=policy.min_level,
                                                             lines_fen=policy.lines_fen)
-    available = 0 if reason else available_fen(line_fen=line, used_fen=used_fen(session, person_id))
+    available = 0 if reason else available_fen(line_fen=line, used_fen=used)
     return Eligibility(eligible=reason is None, level=level, level_name=level_name(level), line_fen=line,
                        available_fen=available, name_masked=name_masked, reason=reason)
 
@@ -171,13 +173,19 @@ def _hospital_visit(session: Session, hospital_id: str, visit_id: str) -> Medica
 
 
 def get_visit(*, session: Session, settings: Settings, hospital_id: str, visit_id: str) -> VisitView:
-    """A visit with its charges and bill."""
+    """A visit with its charges and bill, and the patient's line and what is left of it now.
+
+    Not logged as a look at the person's credit: like a charge, it reads the line inside a
+    treatment the patient opened with their code (opening it was logged).
+    """
     visit = _hospital_visit(session, hospital_id, visit_id)
     charges = list(session.scalars(select(MedicalCharge).where(MedicalCharge.visit_id == visit.id)
                                    .order_by(MedicalCharge.id)))
     bill = session.scalars(select(MedicalBill).where(MedicalBill.visit_id == visit.id)).one_or_none()
-    session.rollback()
-    return VisitView(visit=visit, name_masked=masked_name(session, visit.person_id), charges=charges, bill=bill)
+    line = _evaluate(session, settings, hospital_id, visit.person_id)
+    session.commit()  # the person's first credit snapshot may have been stored
+    return VisitView(visit=visit, name_masked=line.name_masked, line_fen=line.line_fen,
+                     available_fen=line.available_fen, charges=charges, bill=bill)
 
 
 def add_charge(*, session: Session, settings: Settings, actor: Actor, hospital_id: str, visit_id: str,
@@ -187,7 +195,7 @@ def add_charge(*, session: Session, settings: Settings, actor: Actor, hospital_i
     if visit.status != "open":
         raise Conflict("visit_not_open")
     result = _evaluate(session, settings, hospital_id, visit.person_id)
-    if not result.eligible:
+    if not result.eligible and result.reason != LINE_USED_UP:  # a used-up line is credit_line_exceeded below
         raise Forbidden("not_eligible", reason=result.reason)
     insert_ignore(session, MedicalCreditLine.__table__, {"person_id": visit.person_id, "used_fen": 0},
                   ["person_id"])

@@ -6,25 +6,28 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, or_, select
+from sqlalchemy import Row, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from backend.db import utcnow
-from backend.errors import Invalid, NotFound
+from backend.errors import Conflict, Invalid, NotFound
 from backend.identity.models import Organisation
 from backend.pagination import Page, paginate
 from scenarios.eligibility import OfferTerms, Subject, offer_reason, period_key
-from scenarios.models import Offer, OfferUsage
-from scenarios.service.catalogue import get_scenario
+from scenarios.models import Offer, OfferUsage, Redemption
+from scenarios.service.catalogue import LIVE_SCENARIO, get_scenario
 from scenarios.service.common import subject_of
 
 
-def terms_of(offer: Offer | Row[Any]) -> OfferTerms:
-    """The eligibility terms of an offer, from the ORM object or a row of its columns (the counter's reads)."""
+def terms_of(offer: Offer | Row[Any], *, scenario_active: bool = True) -> OfferTerms:
+    """The eligibility terms of an offer, from the ORM object or a row of its columns (the counter's reads).
+
+    An offer under a retired scenario is as inactive as one its merchant switched off.
+    """
     return OfferTerms(
         min_level=offer.min_level, red_list_only=offer.red_list_only, per_person_limit=offer.per_person_limit,
         remaining_quota=offer.remaining_quota, valid_from=offer.valid_from, valid_to=offer.valid_to,
-        active=offer.active,
+        active=bool(offer.active and scenario_active),
     )
 
 
@@ -37,8 +40,9 @@ def create_offer(*, session: Session, merchant_id: str, scenario: str, title: st
                  red_list_only: bool = False, per_person_limit: int | None = None, period: str | None = None,
                  total_quota: int | None = None, valid_from: dt.datetime | None = None,
                  valid_to: dt.datetime | None = None, active: bool = True) -> Offer:
-    """Publish an offer under a scenario (merchant admin)."""
-    get_scenario(session=session, code=scenario)
+    """Publish an offer under a live scenario (merchant admin)."""
+    if not get_scenario(session=session, code=scenario).active:
+        raise Conflict("scenario_retired", scenario=scenario)
     _check_window(valid_from, valid_to)
     merchant = session.get(Organisation, merchant_id)
     assert merchant is not None  # the route's org_role checked it
@@ -67,17 +71,32 @@ def update_offer(*, session: Session, merchant_id: str, offer_id: str, **changes
     offer = merchant_offer(session=session, merchant_id=merchant_id, offer_id=offer_id)
     _check_window(changes.get("valid_from", offer.valid_from), changes.get("valid_to", offer.valid_to))
     if "total_quota" in changes:
-        new_total = changes.pop("total_quota")
         session.refresh(offer, with_for_update=True)  # the quota must not move while we rebase it
-        used = (offer.total_quota or 0) - (offer.remaining_quota or 0) if offer.total_quota is not None else 0
-        offer.total_quota = new_total
-        offer.remaining_quota = None if new_total is None else max(new_total - used, 0)
+        offer.total_quota = changes.pop("total_quota")
+        rebase_quota(session, offer)
     if "per_person_limit" in changes and changes["per_person_limit"] is not None and "period" not in changes:
         changes["period"] = offer.period or "month"
     for name, value in changes.items():
         setattr(offer, name, value)
     session.commit()
     return offer
+
+
+def rebase_quota(session: Session, offer: Offer) -> None:
+    """Set what is left of the offer's total quota from the redemptions that stand (caller commits).
+
+    Counted, not adjusted by one: while an offer had no quota nothing was subtracted, and a quota
+    lowered below what was used keeps no trace of the excess, so a void or a new total must not
+    give back places that were never there. The caller has locked the offer row: a redemption
+    takes its quota under that lock and holds it to its commit, so every quota-taking redemption
+    is committed (and counted by the statement below) or waits for the caller's commit.
+    """
+    if offer.total_quota is None:
+        offer.remaining_quota = None
+        return
+    standing = int(session.scalar(select(func.count()).select_from(Redemption).where(
+        Redemption.offer_id == offer.id, Redemption.status == "redeemed")) or 0)
+    offer.remaining_quota = max(offer.total_quota - standing, 0)
 
 
 def _listing(scenario: str | None, region: str | None, merchant_id: str | None, active_only: bool,
@@ -90,7 +109,8 @@ def _listing(scenario: str | None, region: str | None, merchant_id: str | None, 
     if merchant_id:
         stmt = stmt.where(Offer.merchant_id == merchant_id)
     if active_only:
-        stmt = stmt.where(Offer.active.is_(True), or_(Offer.valid_to.is_(None), Offer.valid_to > now))
+        stmt = stmt.where(Offer.active.is_(True), or_(Offer.valid_to.is_(None), Offer.valid_to > now),
+                          LIVE_SCENARIO)
     return stmt
 
 
@@ -112,15 +132,25 @@ class Benefit:
 
 
 def usage(session: Session, *, person_id: str, offers: list[Offer], now: dt.datetime) -> dict[str, int]:
-    """How often the person used each offer in the offer's current period."""
+    """How often the person used each offer: in its current period when it has a per-person limit
+    (the usage row the limit is counted on), else all the redemptions that stand."""
     keys = {o.id: period_key(o.period, now) for o in offers if o.per_person_limit is not None}
-    if not keys:
-        return {}
-    rows = session.execute(
-        select(OfferUsage.offer_id, OfferUsage.period_key, OfferUsage.used)
-        .where(OfferUsage.person_id == person_id, OfferUsage.offer_id.in_(keys))
-    )
-    return {offer_id: used for offer_id, key, used in rows if keys.get(offer_id) == key}
+    unlimited = [o.id for o in offers if o.per_person_limit is None]
+    used: dict[str, int] = {}
+    if keys:
+        rows = session.execute(
+            select(OfferUsage.offer_id, OfferUsage.period_key, OfferUsage.used)
+            .where(OfferUsage.person_id == person_id, OfferUsage.offer_id.in_(keys))
+        )
+        used.update({offer_id: n for offer_id, key, n in rows if keys.get(offer_id) == key})
+    if unlimited:
+        used.update(session.execute(
+            select(Redemption.offer_id, func.count())
+            .where(Redemption.person_id == person_id, Redemption.offer_id.in_(unlimited),
+                   Redemption.status == "redeemed")
+            .group_by(Redemption.offer_id)
+        ).tuples().all())
+    return used
 
 
 def judge(session: Session, *, subject: Subject, person_id: str, offers: list[Offer],

@@ -43,13 +43,14 @@ from scenarios.eligibility import (
     shanghai_day_start,
 )
 from scenarios.models import Offer, OfferUsage, Redemption
+from scenarios.service.catalogue import LIVE_SCENARIO
 from scenarios.service.common import (
     level_name,
     masked_name,
     masked_subject,
     shown_level,
 )
-from scenarios.service.offers import terms_of
+from scenarios.service.offers import rebase_quota, terms_of
 
 _SCAN_OFFER_LIMIT = 200
 
@@ -66,20 +67,22 @@ _CURRENT_PERIOD = case(
 )
 
 # One statement for the whole scan: the person, their standing, and each live offer of the merchant
-# (:merchant_id) with the person's uses in its current period. Without offers the one row has NULL
-# offer columns.
+# (:merchant_id, under a live scenario) with the person's uses in its current period. Without offers
+# the one row has NULL offer columns.
 _SCAN = (
     credit_service.PERSON_STANDING.add_columns(*_OFFERS.c, _USAGES.c.used)
-    .outerjoin(_OFFERS, and_(_OFFERS.c.merchant_id == bindparam("merchant_id"), _OFFERS.c.active.is_(True)))
+    .outerjoin(_OFFERS, and_(_OFFERS.c.merchant_id == bindparam("merchant_id"), _OFFERS.c.active.is_(True),
+                             LIVE_SCENARIO))
     .outerjoin(_USAGES, and_(_USAGES.c.offer_id == _OFFERS.c.id, _USAGES.c.person_id == bindparam("person_id"),
                              _USAGES.c.period_key == _CURRENT_PERIOD))
     .order_by(_OFFERS.c.id.desc())
     .limit(_SCAN_OFFER_LIMIT)
 )
 
-# A redemption's read: the person and their standing, with the offer (NULL offer columns when the
-# merchant has no such offer).
-_OFFER_FOR_PERSON = credit_service.PERSON_STANDING.add_columns(*_OFFERS.c).outerjoin(
+# A redemption's read: the person and their standing, with the offer and whether its scenario is
+# live (NULL offer columns when the merchant has no such offer).
+_OFFER_FOR_PERSON = credit_service.PERSON_STANDING.add_columns(
+    *_OFFERS.c, LIVE_SCENARIO.label("scenario_active")).outerjoin(
     _OFFERS, and_(_OFFERS.c.id == bindparam("offer_id"), _OFFERS.c.merchant_id == bindparam("merchant_id")))
 
 
@@ -199,7 +202,7 @@ def redeem(*, session: Session, redis: Redis, actor: Actor, merchant_id: str, of
         raise Conflict("qr_already_used")
     name_masked, subject = masked_subject(session, person_id, row)
     # Limit and quota are decided below by the conditional statements, not by this read.
-    terms = replace(terms_of(row), per_person_limit=None, remaining_quota=None)
+    terms = replace(terms_of(row, scenario_active=row.scenario_active), per_person_limit=None, remaining_quota=None)
     reason = offer_reason(terms, subject, used=0, now=now)
     if reason is not None:
         raise Forbidden("not_eligible", reason=reason)
@@ -269,12 +272,11 @@ def void(*, session: Session, settings: Settings, actor: Actor, merchant_id: str
         OfferUsage.offer_id == redemption.offer_id, OfferUsage.person_id == redemption.person_id,
         OfferUsage.period_key == redemption.period_key, OfferUsage.used > 0,
     ).values(used=OfferUsage.used - 1))
-    rowcount(session, update(Offer).where(
-        Offer.id == redemption.offer_id, Offer.total_quota.is_not(None), Offer.remaining_quota < Offer.total_quota,
-    ).values(remaining_quota=Offer.remaining_quota + 1).execution_options(synchronize_session=False))
+    offer = session.get(Offer, redemption.offer_id, with_for_update=True)
+    if offer is not None:
+        rebase_quota(session, offer)  # the place comes back only if the quota has room for it
     session.commit()
     session.refresh(redemption)
-    offer = session.get(Offer, redemption.offer_id)
     return RedemptionView.of(redemption, offer_title=offer.title if offer else "",
                              name_masked=masked_name(session, redemption.person_id))
 

@@ -202,14 +202,28 @@ def test_partial_payments_overpayment_and_idempotent_replay(client, factory) -> 
     assert [b["id"] for b in listed] == [bill["id"]] and listed[0]["name_masked"].endswith("*")
 
 
-def test_paying_frees_the_line_for_the_next_visit(client, factory) -> None:
+def test_a_used_up_line_is_not_eligible_and_paying_frees_it_for_the_next_visit(client, factory) -> None:
     hospital = make_hospital(factory)
+    other = make_hospital(factory)
     resident = factory.user("resident")
-    bill = _bill(client, hospital, resident, 100_000)
-    visit = _visit(client, hospital, resident)
-    assert _charge(client, hospital, visit["id"], 1).json["code"] == "credit_line_exceeded"
+    bill = _bill(client, hospital, resident, 100_000)  # the whole A line (DOMAIN default) is owed
+    for place in (hospital, other):  # the line is the person's, across hospitals
+        check = client.post(f"{place.base}/eligibility", json={"code": code_for(client, resident)},
+                            headers=place.clinician.headers).json
+        assert (check["eligible"], check["reason"], check["line_fen"], check["available_fen"]) == (
+            False, "credit_line_used_up", 100_000, 0)
+        refused = client.post(f"{place.base}/visits", json={"code": code_for(client, resident)},
+                              headers=place.clinician.headers)
+        assert refused.status_code == 403 and refused.json["reason"] == "credit_line_used_up"
     _pay(client, hospital, bill["id"], 40_000)
-    assert _charge(client, hospital, visit["id"], 40_000).status_code == 201
+    visit = _visit(client, other, resident)
+    assert (visit["line_fen"], visit["available_fen"]) == (100_000, 40_000)
+    assert _charge(client, other, visit["id"], 40_001).json["code"] == "credit_line_exceeded"
+    assert _charge(client, other, visit["id"], 40_000).status_code == 201
+    # the line is used up again inside the open visit: a further charge is 409, not 403
+    assert _charge(client, other, visit["id"], 1).json["code"] == "credit_line_exceeded"
+    shown = client.get(f"{other.base}/visits/{visit['id']}", headers=other.billing.headers).json
+    assert (shown["line_fen"], shown["available_fen"], shown["total_fen"]) == (100_000, 0, 40_000)
 
 
 def test_mark_overdue_writes_one_default_record_suspends_and_paying_restores(
