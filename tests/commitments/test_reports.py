@@ -84,3 +84,25 @@ def test_report_qr_and_commitment_ids_do_not_mix(client, factory):
     qr = client.get(f"/api/v1/public/reports/{public_id}/qr.png")
     assert qr.status_code == 200 and qr.data.startswith(b"\x89PNG")
     assert client.get(f"/api/v1/public/commitments/{public_id}").status_code == 404
+
+
+def test_a_report_shows_only_records_that_stand(client, factory, session, settings):
+    """Revoked (wrong), repaired (DOMAIN: "no longer counted or shown to others") and expired records
+    stay out of a document handed to third parties; one under objection still counts and is shown."""
+    from backend.credit.models import CreditRecord
+
+    department = factory.org("department")
+    resident = factory.user("resident")
+    for ref in ("stands", "disputed", "revoked", "repaired", "expired"):
+        _record(session, settings, department, ref=ref, person_id=resident.person_id)
+    for ref in ("disputed", "revoked", "repaired", "expired"):
+        session.execute(CreditRecord.__table__.update().where(CreditRecord.source_ref == ref,
+                                                              CreditRecord.person_id == resident.person_id)
+                        .values(status=ref))
+    session.commit()
+    report = client.post("/api/v1/me/credit/reports", json={"purpose": "招投标"}, headers=resident.headers).json
+    view = client.get(f"/api/v1/public/reports/{report['public_id']}").json
+    assert view["valid"] is True
+    assert sorted(r["status"] for r in view["records"]) == ["active", "disputed"]
+    own = client.get("/api/v1/me/credit/records", headers=resident.headers)
+    assert own.status_code == 200 and len(own.json["items"]) == 5  # the subject still sees all of them

@@ -5,7 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import func, select
 
 from backend.commitments.models import Commitment, Seal
-from tests.commitments.conftest import draft, sign
+from tests.commitments.conftest import draft, sign, signed
 
 
 def test_draft_returns_the_exact_rendered_text(client, factory, desk):
@@ -183,3 +183,25 @@ def test_the_seal_binds_the_signers_ip_and_user_agent_without_publishing_them(cl
     document = json.loads(view["content"])
     assert document["signer"]["evidence"] == signing_evidence(settings, "127.0.0.1", "TestPhone/2.0")
     assert "TestPhone" not in view["content"] and "127.0.0.1" not in view["content"]
+
+
+def test_an_enterprise_admin_reads_its_signers_commitments_and_a_removed_signer_loses_them(client, factory, desk):
+    enterprise = factory.org("enterprise")
+    admin = factory.user("admin", enterprise)
+    signer = factory.user("signer", enterprise)
+    draft_only = draft(client, signer, desk.template["id"], on_behalf_of=enterprise.id)
+    sealed = signed(client, signer, desk.template["id"], on_behalf_of=enterprise.id)
+    for commitment in (draft_only, sealed):
+        assert client.get(f"/api/v1/commitments/{commitment['id']}", headers=admin.headers).status_code == 200
+    listed = client.get("/api/v1/me/commitments", headers=admin.headers).json["items"]
+    assert {i["id"] for i in listed} == {draft_only["id"], sealed["id"]}
+    edit = {"fields": {"name": "李四", "matter": "个体工商户登记"}}
+    assert client.patch(f"/api/v1/commitments/{draft_only['id']}", json=edit,
+                        headers=admin.headers).status_code == 404  # the drafter's to edit and sign
+    removed = client.delete(f"/api/v1/orgs/{enterprise.id}/members/{signer.account.id}", headers=admin.headers)
+    assert removed.status_code == 204
+    assert client.get(f"/api/v1/commitments/{draft_only['id']}", headers=signer.headers).status_code == 404
+    assert client.patch(f"/api/v1/commitments/{draft_only['id']}", json=edit,
+                        headers=signer.headers).status_code == 404
+    assert client.get("/api/v1/me/commitments", headers=signer.headers).json["items"] == []
+    assert client.get(f"/api/v1/commitments/{sealed['id']}", headers=admin.headers).status_code == 200

@@ -6,7 +6,7 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,7 @@ from backend.db import new_id, rowcount, utcnow
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
 from backend.identity import ids, pii
 from backend.identity import service as identity_service
-from backend.identity.models import Organisation
+from backend.identity.models import Membership, Organisation
 from backend.pagination import Page, paginate
 
 SIGNED_STATES = ("signed", "expired")
@@ -77,6 +77,8 @@ def _subject(session: Session, actor: Actor, on_behalf_of: str | None) -> tuple[
 
 def update_draft(*, session: Session, actor: Actor, commitment_id: str, fields: dict[str, Any]) -> Commitment:
     commitment = get_own(session=session, actor=actor, commitment_id=commitment_id)
+    if commitment.drafter_account_id != actor.account_id:  # an enterprise admin reads a signer's draft only
+        raise NotFound("commitment_not_found")
     if commitment.status != "draft":
         raise Conflict("commitment_not_draft")
     template = session.get(CommitmentTemplate, commitment.template_id)
@@ -91,14 +93,23 @@ def update_draft(*, session: Session, actor: Actor, commitment_id: str, fields: 
 
 
 def get_own(*, session: Session, actor: Actor, commitment_id: str) -> Commitment:
-    """A commitment the caller drafted, or whose subject the caller is; 404 otherwise."""
+    """A commitment the caller may read; 404 otherwise.
+
+    A person's: its drafter or the person it binds. An enterprise's: its admins, and the signer who
+    drafted it while still a signer there (a member who left loses sight of the drafts too).
+    """
     commitment = session.get(Commitment, commitment_id)
-    if commitment is None or not (
-        commitment.drafter_account_id == actor.account_id
-        or (actor.person_id is not None and commitment.subject_person_id == actor.person_id)
-    ):
+    if commitment is None or not _may_read(session, actor, commitment):
         raise NotFound("commitment_not_found")
     return commitment
+
+
+def _may_read(session: Session, actor: Actor, commitment: Commitment) -> bool:
+    if commitment.subject_org_id is not None:
+        roles = identity_service.load_roles(session=session, actor=actor, org_id=commitment.subject_org_id)
+        return "admin" in roles or ("signer" in roles and commitment.drafter_account_id == actor.account_id)
+    return commitment.drafter_account_id == actor.account_id or (
+        actor.person_id is not None and commitment.subject_person_id == actor.person_id)
 
 
 def sign(*, session: Session, settings: Settings, actor: Actor, commitment_id: str, password: str) -> Commitment:
@@ -159,7 +170,15 @@ def signing_evidence(settings: Settings, ip: str | None, user_agent: str | None)
 
 
 def list_mine(*, session: Session, actor: Actor, status: str | None, limit: int, cursor: str | None) -> Page:
-    condition = Commitment.drafter_account_id == actor.account_id
+    """What ``get_own`` lets the caller read: own drafts and commitments binding the caller, and those
+    of the enterprises the caller administers (a signer's, while still a signer there)."""
+    roles_at = select(Membership.org_id).where(Membership.account_id == actor.account_id)
+    condition = or_(
+        and_(Commitment.subject_org_id.is_(None), Commitment.drafter_account_id == actor.account_id),
+        Commitment.subject_org_id.in_(roles_at.where(Membership.role == "admin")),
+        and_(Commitment.drafter_account_id == actor.account_id,
+             Commitment.subject_org_id.in_(roles_at.where(Membership.role == "signer"))),
+    )
     if actor.person_id is not None:
         condition = or_(condition, Commitment.subject_person_id == actor.person_id)
     stmt = select(Commitment).where(condition)

@@ -589,13 +589,23 @@ def update_points_rating(*, session: Session, person_id: str, rating: int) -> No
               locked={person_id: (snapshot_id, score, level, rating, verified)})
 
 
+SHOWN_TO_OTHERS = ("active", "disputed")
+
+
 def list_subject_records(*, session: Session, person_id: str | None = None,
                          org_id: str | None = None) -> list[CreditRecord]:
-    """The records a subject may see of itself (for sealed credit reports), newest first."""
+    """The records of a subject that others may be shown (sealed credit reports), newest first.
+
+    Only those that stand: ``active`` or ``disputed`` (under objection, still counted). A revoked
+    record was wrong, a repaired one is "no longer counted or shown to others" (DOMAIN.md), an
+    expired one is past its publicity period: all three stay for audit and the subject's own
+    record list, never in a document handed to a third party.
+    """
     if (person_id is None) == (org_id is None):
         raise Invalid("subject_required")
     col = CreditRecord.person_id if person_id is not None else CreditRecord.org_id
-    return list(session.scalars(select(CreditRecord).where(col == (person_id or org_id))
+    return list(session.scalars(select(CreditRecord).where(col == (person_id or org_id),
+                                                           CreditRecord.status.in_(SHOWN_TO_OTHERS))
                                 .order_by(CreditRecord.occurred_at.desc(), CreditRecord.id.desc())))
 
 

@@ -1,0 +1,148 @@
+"""Regressions found by black-box runs of 信易+ and 信用+医疗: quota rebased from standing redemptions,
+retired scenarios, ``used`` for unlimited offers, a visit's line."""
+
+from __future__ import annotations
+
+from tests.scenarios.helpers import API, code_for, make_hospital, make_offer, make_shop, residents
+
+
+def _redeem(client, shop, resident, offer_id):
+    return client.post(f"{shop.base}/redemptions", json={"code": code_for(client, resident), "offer_id": offer_id},
+                       headers=shop.cashier.headers)
+
+
+def _quota(client, shop, offer_id, total):
+    response = client.patch(f"{shop.base}/offers/{offer_id}", json={"total_quota": total}, headers=shop.admin.headers)
+    assert response.status_code == 200, response.json
+    return response.json["remaining_quota"]
+
+
+def _void(client, shop, redemption_id):
+    response = client.post(f"{shop.base}/redemptions/{redemption_id}/void", json={"reason": "误操作"},
+                           headers=shop.admin.headers)
+    assert response.status_code == 200, response.json
+
+
+def _benefit(client, resident, offer_id):
+    items = client.get(f"{API}/me/benefits", headers=resident.headers).json["items"]
+    return next((b for b in items if b["offer"]["id"] == offer_id), None)
+
+
+def test_a_quota_set_on_an_offer_without_one_counts_the_redemptions_already_made(client, factory) -> None:
+    shop = make_shop(factory)
+    offer = make_offer(client, shop)
+    people = residents(factory, 4)
+    assert [_redeem(client, shop, p, offer["id"]).status_code for p in people[:2]] == [201, 201]
+    assert _quota(client, shop, offer["id"], 3) == 1
+    assert _redeem(client, shop, people[2], offer["id"]).status_code == 201
+    refused = _redeem(client, shop, people[3], offer["id"])
+    assert refused.status_code == 409 and refused.json["code"] == "quota_exhausted"
+
+
+def test_removing_then_restoring_a_quota_keeps_what_was_used(client, factory) -> None:
+    shop = make_shop(factory)
+    offer = make_offer(client, shop, total_quota=5)
+    assert _redeem(client, shop, factory.user("resident"), offer["id"]).status_code == 201
+    assert _quota(client, shop, offer["id"], None) is None
+    assert _quota(client, shop, offer["id"], 5) == 4
+    assert client.get(f"{shop.base}/offers/{offer['id']}").json["remaining_quota"] == 4
+
+
+def test_a_void_under_a_lowered_quota_gives_back_no_place_that_is_not_there(client, factory) -> None:
+    shop = make_shop(factory)
+    offer = make_offer(client, shop, total_quota=2)
+    people = residents(factory, 3)
+    made = [_redeem(client, shop, p, offer["id"]) for p in people[:2]]
+    assert [r.status_code for r in made] == [201, 201]
+    assert _quota(client, shop, offer["id"], 1) == 0
+    _void(client, shop, made[0].json["id"])
+    assert client.get(f"{shop.base}/offers/{offer['id']}").json["remaining_quota"] == 0  # one standing fills 1
+    refused = _redeem(client, shop, people[2], offer["id"])
+    assert refused.status_code == 409 and refused.json["code"] == "quota_exhausted"
+
+
+def _retirable_scenario(client, admin, code="test_bb_retired"):
+    created = client.post(f"{API}/scenarios", json={"code": code, "name": "黑盒场景", "description": "测试"},
+                          headers=admin)
+    assert created.status_code == 201, created.json
+    return code
+
+
+def _set_scenario(client, admin, code, active):
+    response = client.patch(f"{API}/scenarios/{code}", json={"active": active}, headers=admin)
+    assert response.status_code == 200 and response.json["active"] is active, response.json
+
+
+def test_no_new_offer_under_a_retired_scenario(client, factory, login_as) -> None:
+    admin = login_as("admin")
+    code = _retirable_scenario(client, admin)
+    _set_scenario(client, admin, code, False)
+    shop = make_shop(factory)
+    response = client.post(f"{shop.base}/offers", json={"scenario": code, "title": "t", "benefit": "b",
+                                                        "min_level": "A"}, headers=shop.admin.headers)
+    assert response.status_code == 409 and response.json["code"] == "scenario_retired"
+
+
+def test_a_retired_scenarios_offers_leave_listings_the_counter_and_the_statistics(client, factory, login_as) -> None:
+    admin = login_as("admin")
+    code = _retirable_scenario(client, admin)
+    shop = make_shop(factory)
+    retired = make_offer(client, shop, scenario=code)
+    live = make_offer(client, shop, scenario="public_bikes")
+    resident = factory.user("resident")
+    _set_scenario(client, admin, code, False)
+    assert {o["id"] for o in client.get(f"{API}/offers").json["items"]} == {live["id"]}
+    assert client.get(f"{API}/offers?scenario={code}").json["items"] == []
+    assert _benefit(client, resident, retired["id"]) is None
+    assert _benefit(client, resident, live["id"])["eligible"] is True
+    scan = client.post(f"{shop.base}/scans", json={"code": code_for(client, resident)},
+                       headers=shop.cashier.headers)
+    assert scan.status_code == 200
+    assert [o["id"] for o in scan.json["offers"]] == [live["id"]] and scan.json["not_eligible"] == []
+    stats = {i["code"]: i for i in client.get(f"{API}/scenario-stats", headers=admin).json["items"]}
+    assert stats[code]["live_offers"] == 0 and stats[code]["live"] is False
+    refused = _redeem(client, shop, resident, retired["id"])
+    assert refused.status_code == 403
+    assert refused.json["code"] == "not_eligible" and refused.json["reason"] == "offer_inactive"
+
+
+def test_reviving_a_scenario_brings_its_offers_back(client, factory, login_as) -> None:
+    admin = login_as("admin")
+    code = _retirable_scenario(client, admin)
+    shop = make_shop(factory)
+    offer = make_offer(client, shop, scenario=code)
+    resident = factory.user("resident")
+    _set_scenario(client, admin, code, False)
+    assert _redeem(client, shop, resident, offer["id"]).json["reason"] == "offer_inactive"
+    _set_scenario(client, admin, code, True)
+    assert [o["id"] for o in client.get(f"{API}/offers?scenario={code}").json["items"]] == [offer["id"]]
+    assert _benefit(client, resident, offer["id"])["eligible"] is True
+    stats = {i["code"]: i for i in client.get(f"{API}/scenario-stats", headers=admin).json["items"]}
+    assert stats[code]["live_offers"] == 1
+    assert _redeem(client, shop, resident, offer["id"]).status_code == 201
+
+
+def test_used_counts_standing_redemptions_of_an_offer_without_a_per_person_limit(client, factory) -> None:
+    shop = make_shop(factory)
+    offer = make_offer(client, shop)
+    resident = factory.user("resident")
+    made = [_redeem(client, shop, resident, offer["id"]) for _ in range(2)]
+    assert [r.status_code for r in made] == [201, 201]
+    benefit = _benefit(client, resident, offer["id"])
+    assert benefit["used"] == 2 and benefit["eligible"] is True
+    _void(client, shop, made[0].json["id"])
+    assert _benefit(client, resident, offer["id"])["used"] == 1
+
+
+def test_a_visit_shows_the_line_and_what_is_left_of_it_after_a_charge(client, factory) -> None:
+    hospital = make_hospital(factory)
+    resident = factory.user("resident")  # level A: the default policy's line is 100,000 fen
+    visit = client.post(f"{hospital.base}/visits", json={"code": code_for(client, resident)},
+                        headers=hospital.clinician.headers)
+    assert visit.status_code == 201, visit.json
+    charged = client.post(f"{hospital.base}/visits/{visit.json['id']}/charges",
+                          json={"amount_fen": 30_000, "item": "检查费"}, headers=hospital.billing.headers)
+    assert charged.status_code == 201, charged.json
+    shown = client.get(f"{hospital.base}/visits/{visit.json['id']}", headers=hospital.billing.headers)
+    assert shown.status_code == 200
+    assert (shown.json["line_fen"], shown.json["available_fen"], shown.json["total_fen"]) == (100_000, 70_000, 30_000)
