@@ -88,3 +88,17 @@ def test_a_paper_commitment_breach_writes_a_record_too(client, desk, session):
     assert response.status_code == 200
     assert session.scalars(select(CreditRecord)).one().category == "commitment_breach"
     session.rollback()
+
+
+def test_months_and_paper_dates_outside_the_platforms_calendar_are_422(client, factory, desk):
+    url = f"/api/v1/departments/{desk.dept_id}/commitments"
+    for query in ("from=0001-01&to=9999-12", "from=0001-01&to=2026-12", "from=2026-01&to=2101-01",
+                  "from=2000-01&to=2026-12"):  # the last: more than ten years of months
+        response = client.get(f"{url}/stats?{query}", headers=desk.officer.headers)
+        assert response.status_code == 422 and response.json["code"] == "invalid_month", query
+    tomorrow = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).date().isoformat()
+    for signed_on in ("0001-01-01", "1999-12-31", "9999-12-30", tomorrow):
+        response = client.post(f"{url}:offline", headers=desk.officer.headers, json={
+            "type": "public_disclosure", "title": "纸质承诺", "signed_on": signed_on, "paper_ref": f"P-{signed_on}",
+            "id_number": valid_id_number(), "validity_days": 3650})
+        assert response.status_code == 422 and response.json["code"] == "invalid_signed_on", signed_on

@@ -254,6 +254,9 @@ def record_offline(*, session: Session, settings: Settings, actor: Actor, depart
                    id_number: str | None = None, credit_code: str | None = None, text: str | None = None,
                    template_id: str | None = None, validity_days: int | None = None) -> Commitment:
     """Record a commitment signed on paper at the counter (counts as offline in the stats)."""
+    today = utcnow().astimezone(SHANGHAI).date()
+    if not dt.date(2000, 1, 1) <= signed_on <= today:  # paper signed already, in the platform's calendar
+        raise Invalid("invalid_signed_on")
     person_id, org_id = _offline_subject(session, settings, id_number, credit_code)
     template = get_template(session=session, template_id=template_id, department_id=department_id) \
         if template_id else None
@@ -305,6 +308,8 @@ def _month(value: str) -> tuple[int, int]:
         dt.date(year, month, 1)
     except ValueError as exc:
         raise Invalid("invalid_month") from exc
+    if not 2000 <= year <= 2100:  # the platform's calendar, as for every other date range
+        raise Invalid("invalid_month")
     return year, month
 
 
@@ -314,7 +319,7 @@ def stats(*, session: Session, settings: Settings, department_id: str, from_mont
     today = utcnow().astimezone(SHANGHAI).date()
     end = _month(to_month) if to_month else (today.year, today.month)
     start = _month(from_month) if from_month else ((end[0] - 1, end[1] + 1) if end[1] < 12 else (end[0], 1))
-    if start > end:
+    if start > end or (end[0] - start[0]) * 12 + end[1] - start[1] >= 120:  # ten years at most
         raise Invalid("invalid_month")
     lower = dt.datetime(start[0], start[1], 1, tzinfo=SHANGHAI)
     upper = dt.datetime(end[0] + (end[1] == 12), end[1] % 12 + 1, 1, tzinfo=SHANGHAI)
