@@ -11,9 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask
+import logging
+
+from flask import Flask, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from redis.exceptions import RedisError
+from werkzeug.exceptions import TooManyRequests
 
 from backend.config import Settings
 
@@ -35,7 +39,13 @@ def limit_route(endpoint: str, limit: Callable[[Settings], str], *, key_func: Ca
     _ROUTE_LIMITS.append(RouteLimit(endpoint, limit, key_func, deduct_when))
 
 
+log = logging.getLogger("backend.ratelimit")
+
+ATTEMPT_GUARD_TTL_S = 10  # longer than any password check; a crashed worker's guard expires
+
+
 def install(app: Flask, settings: Settings) -> Limiter:
+    _one_attempt_at_a_time(app, settings)
     limiter = Limiter(
         key_func=get_remote_address,
         app=app,
@@ -53,3 +63,45 @@ def install(app: Flask, settings: Settings) -> Limiter:
         app.view_functions[route.endpoint] = limiter.limit(  # type: ignore[assignment]
             value, key_func=route.key_func, deduct_when=route.deduct_when)(view)
     return limiter
+
+
+def _one_attempt_at_a_time(app: Flask, settings: Settings) -> None:
+    """Serialise the attempts a failures-only limit counts for one subject (a phone, an account).
+
+    Such a limit tests before the request and counts a failure only after the response, so
+    attempts sent in parallel would all pass the test before any was counted: 25 wrong passwords
+    at once would all be tried. While one attempt of a subject is in flight, another gets 429
+    (``Retry-After: 1``); the guard is taken before the limiter's test and released at teardown,
+    after the failure was counted, so the limit holds however the attempts arrive. Limits keyed by
+    IP are not serialised (many people share a carrier's address). Like the limiter, the guard
+    fails open when Redis is down.
+    """
+    guarded: dict[str, list[Callable[[], str]]] = {}
+    for route in _ROUTE_LIMITS:
+        if route.deduct_when is not None and route.key_func is not get_remote_address:
+            guarded.setdefault(route.endpoint, []).append(route.key_func)
+    redis = app.extensions["redis"]
+
+    @app.before_request
+    def _take_guard() -> None:
+        key_funcs = guarded.get(request.endpoint or "")
+        if not key_funcs:
+            return
+        for key_func in key_funcs:
+            name = f"{settings.ratelimit_key_prefix}:attempt:{request.endpoint}:{key_func()}"
+            try:
+                taken = redis.set(name, "1", nx=True, ex=ATTEMPT_GUARD_TTL_S)
+            except RedisError:
+                log.warning("attempt guard unavailable (Redis); %s not serialised", request.endpoint)
+                return
+            if not taken:
+                raise TooManyRequests(retry_after=1)
+            g.setdefault("attempt_guards", []).append(name)
+
+    @app.teardown_request
+    def _release_guards(_exc: BaseException | None) -> None:
+        for name in g.pop("attempt_guards", []):
+            try:
+                redis.delete(name)
+            except RedisError:
+                log.warning("attempt guard %s not released (Redis); it expires in %s s", name, ATTEMPT_GUARD_TTL_S)

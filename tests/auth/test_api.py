@@ -1,4 +1,5 @@
 import datetime as dt
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import jwt
@@ -75,6 +76,28 @@ def test_failed_logins_are_rate_limited_per_phone_with_retry_after(client):
     other = new_phone()
     register(client, other)
     assert login(client, other).status_code == 200  # another phone is not blocked
+
+
+def test_the_per_phone_limit_holds_for_wrong_passwords_sent_in_parallel(app):
+    """Failures are counted after the response: without serialising a phone's attempts, a burst of
+    25 would all be tried. At most 5 may be; the rest wait (429) for the one in flight or the limit."""
+    client = app.test_client()
+    phone = new_phone()
+    register(client, phone)
+    barrier = threading.Barrier(25)
+
+    def attempt(i):
+        own = app.test_client()
+        barrier.wait()
+        return login(own, phone, f"Wrong#Passw0rd-{i}").status_code
+
+    with ThreadPoolExecutor(25) as pool:
+        statuses = list(pool.map(attempt, range(25)))
+    assert 1 <= statuses.count(401) <= 5 and statuses.count(401) + statuses.count(429) == 25, statuses
+    assert login(client, phone).status_code in (200, 429)  # one attempt at a time, nothing left stuck
+    for _ in range(5 - statuses.count(401)):
+        login(client, phone, "Wrong#Passw0rd-x")
+    assert login(client, phone).status_code == 429  # five failures in all: even the right password waits
 
 
 def test_failed_logins_are_rate_limited_per_ip(client, settings):
