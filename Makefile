@@ -26,6 +26,9 @@ $(VENV)/.stamp-bench: pyproject.toml | $(BIN)/python
 migrate: $(VENV)/.stamp-run
 	$(BIN)/alembic upgrade heads
 
+# Verification links (QR codes, /v/...) point at the server `make run` starts, on whatever PORT.
+export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+
 seed: migrate
 	$(BIN)/flask --app backend demo seed
 

@@ -1,5 +1,6 @@
 """Drafting, previewing and signing: re-authentication, one seal per commitment, immutability."""
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
@@ -224,3 +225,17 @@ def test_an_enterprise_admin_reads_its_signers_commitments_and_a_removed_signer_
                         headers=signer.headers).status_code == 404
     assert client.get("/api/v1/me/commitments", headers=signer.headers).json["items"] == []
     assert client.get(f"/api/v1/commitments/{sealed['id']}", headers=admin.headers).status_code == 200
+
+
+def test_a_sealed_document_names_its_signer_by_a_reference_no_one_can_link(client, factory, desk, settings):
+    from backend.commitments.service.commitments import signer_ref
+
+    resident = factory.user("resident")
+    views = [client.get(f"/api/v1/public/commitments/{signed(client, resident, desk.template['id'])['public_id']}").json
+             for _ in range(2)]
+    refs = []
+    for view in views:
+        assert resident.account.id not in str(view) and view["valid"] is True
+        refs.append(json.loads(view["content"])["signer"]["ref"])
+        assert refs[-1] == signer_ref(settings, resident.account.id, view["public_id"])
+    assert refs[0] != refs[1]

@@ -149,7 +149,7 @@ def sign(*, session: Session, settings: Settings, actor: Actor, commitment_id: s
         "template": {"id": template.id, "family_id": template.family_id, "version": template.version},
         "department": {"id": department.id, "name": department.name},
         "subject": subject_of(session, person_id=commitment.subject_person_id, org_id=commitment.subject_org_id),
-        "signer": {"account_id": actor.account_id, "role": role,
+        "signer": {"ref": signer_ref(settings, actor.account_id, public_id), "role": role,
                    "evidence": signing_evidence(settings, actor.ip, actor.user_agent)},
         "signed_at": iso(now),
         "valid_until": iso(valid_until),
@@ -161,6 +161,13 @@ def sign(*, session: Session, settings: Settings, actor: Actor, commitment_id: s
     session.commit()
     session.refresh(commitment)
     return commitment
+
+
+def signer_ref(settings: Settings, account_id: str, public_id: str) -> str:
+    """Who signed, as the platform can check it and the public cannot link: a keyed hash of the
+    signer's account with the document's public id (an account id in the sealed text would tie
+    together every document one person ever signed)."""
+    return pii.blind_index(settings.pii_key_bytes, f"{account_id}\n{public_id}", "seal_signer")
 
 
 def signing_evidence(settings: Settings, ip: str | None, user_agent: str | None) -> str:
