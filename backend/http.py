@@ -154,28 +154,31 @@ def org_role(kinds: str | Iterable[str], *roles: str, allow_admin: bool = False,
     member of it gets 404 (as if it did not exist), a member without the role
     403. ``allow_admin`` lets platform admins through as well.
     """
-    kind_set = {kinds} if isinstance(kinds, str) else set(kinds)
-
     def decorator(func: F) -> F:
         def check(kwargs: dict[str, Any]) -> None:
-            from backend.identity import service as identity_service
-
-            org_id = kwargs.get(path_arg, "")
-            actor = _authenticate(org_id)
-            kind, member_roles = identity_service.org_kind_and_roles(session=get_session(), actor=actor,
-                                                                     org_id=org_id)
-            if kind not in kind_set:
-                raise NotFound("org_not_found")
-            if allow_admin and actor.is_admin:
-                return
-            if not member_roles:
-                raise NotFound("org_not_found")
-            if not member_roles & set(roles):
-                raise Forbidden("forbidden_role", required=sorted(roles))
+            require_org_role(kwargs.get(path_arg, ""), kinds, *roles, allow_admin=allow_admin)
 
         return _decorate(func, check)
 
     return decorator
+
+
+def require_org_role(org_id: str, kinds: str | Iterable[str], *roles: str, allow_admin: bool = False) -> None:
+    """What ``org_role`` checks, for a view that needs it only for some requests (a public list whose
+    ``include_inactive`` is for the organisation's own staff)."""
+    from backend.identity import service as identity_service
+
+    kind_set = {kinds} if isinstance(kinds, str) else set(kinds)
+    actor = _authenticate(org_id)
+    kind, member_roles = identity_service.org_kind_and_roles(session=get_session(), actor=actor, org_id=org_id)
+    if kind not in kind_set:
+        raise NotFound("org_not_found")
+    if allow_admin and actor.is_admin:
+        return
+    if not member_roles:
+        raise NotFound("org_not_found")
+    if not member_roles & set(roles):
+        raise Forbidden("forbidden_role", required=sorted(roles))
 
 
 # --------------------------------------------------------------------------- idempotency

@@ -7,11 +7,10 @@ never share a storage.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import logging
 
 from flask import Flask, g, request
 from flask_limiter import Limiter

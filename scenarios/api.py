@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response
 from flask.views import MethodView
 
+from backend.errors import Forbidden
 from backend.http import (
     admin_required,
     current_actor,
@@ -16,6 +17,7 @@ from backend.http import (
     make_blueprint,
     org_role,
     page_schema,
+    require_org_role,
     settings,
     verified_required,
 )
@@ -32,7 +34,9 @@ from scenarios.schemas import (
     MedicalEligibilitySchema,
     MedicalPaymentCreateSchema,
     MedicalPaymentSchema,
+    MedicalVisitQuerySchema,
     MedicalVisitSchema,
+    MedicalVisitSummarySchema,
     MerchantOfferQuerySchema,
     MerchantScanSchema,
     OfferCreateSchema,
@@ -47,6 +51,7 @@ from scenarios.schemas import (
     ResidentCodeSchema,
     ScenarioCreateSchema,
     ScenarioListSchema,
+    ScenarioQuerySchema,
     ScenarioReportQuerySchema,
     ScenarioReportSchema,
     ScenarioSchema,
@@ -65,10 +70,14 @@ _HOSPITAL_STAFF = ("admin", "clinician", "billing")
 
 @blp.route("/scenarios")
 class Scenarios(MethodView):
+    @blp.arguments(ScenarioQuerySchema, location="query")
     @blp.response(200, ScenarioListSchema)
-    def get(self) -> Any:
-        """The 信易+ scenario catalogue"""
-        return {"items": catalogue.list_scenarios(session=get_session()), "next_cursor": None}
+    def get(self, query: dict[str, Any]) -> Any:
+        """The 信易+ scenario catalogue, whole (a short list); ``include_inactive`` (platform admin)
+        adds the retired ones, to revive one"""
+        if query["include_inactive"] and not current_actor().is_admin:
+            raise Forbidden("admin_required")
+        return {"items": catalogue.list_scenarios(session=get_session(), **query), "next_cursor": None}
 
     @admin_required
     @blp.arguments(ScenarioCreateSchema)
@@ -120,7 +129,10 @@ class MerchantOffers(MethodView):
     @blp.arguments(MerchantOfferQuerySchema, location="query")
     @blp.response(200, page_schema(OfferSchema))
     def get(self, query: dict[str, Any], org_id: str) -> Any:
-        """A merchant's live offers"""
+        """A merchant's live offers (anyone); ``include_inactive`` (the merchant's own staff) adds the
+        paused, expired and retired ones, to find and re-enable one"""
+        if query["include_inactive"]:
+            require_org_role(org_id, "merchant", *_COUNTER)
         return offers.merchant_offers(session=get_session(), merchant_id=org_id, **query)
 
     @org_role("merchant", "admin")
@@ -244,6 +256,13 @@ class MedicalEligibility(MethodView):
 
 @blp.route("/hospitals/<org_id>/visits")
 class Visits(MethodView):
+    @org_role("hospital", *_HOSPITAL_STAFF)
+    @blp.arguments(MedicalVisitQuerySchema, location="query")
+    @blp.response(200, page_schema(MedicalVisitSummarySchema))
+    def get(self, query: dict[str, Any], org_id: str) -> Any:
+        """This hospital's visits, newest first (``status=open``: the ones still taking charges)"""
+        return medical.hospital_visits(session=get_session(), hospital_id=org_id, **query)
+
     @org_role("hospital", "clinician")
     @idempotent
     @blp.arguments(ResidentCodeSchema)

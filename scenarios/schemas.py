@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate
+from marshmallow import ValidationError, fields, pre_load, validate
 
 from backend.http import BaseSchema, PageQuerySchema
 from scenarios.eligibility import LEVELS, MEDICAL_LEVELS, PERIODS
@@ -146,6 +146,12 @@ class OfferQuerySchema(PageQuerySchema, OfferFilterSchema):
 
 class MerchantOfferQuerySchema(PageQuerySchema):
     scenario = fields.String(load_default=None, validate=validate.Length(max=40))
+    include_inactive = fields.Boolean(load_default=False, metadata={
+        "description": "also paused, expired and retired-scenario offers (the merchant's own staff)"})
+
+
+class ScenarioQuerySchema(BaseSchema):
+    include_inactive = fields.Boolean(load_default=False, metadata={"description": "also retired (platform admin)"})
 
 
 class BenefitQuerySchema(PageQuerySchema, OfferFilterSchema):
@@ -236,6 +242,13 @@ class CreditPolicyUpdateSchema(BaseSchema):
     lines_fen = fields.Nested(LinesSchema, required=True)
     repayment_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=365))
 
+    @pre_load
+    def _drop_what_get_shows(self, data: Any, **_kwargs: Any) -> Any:
+        """A policy read with GET can be edited and PUT back: its read-only members are ignored."""
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if k not in ("hospital_id", "is_default", "updated_at")}
+        return data
+
 
 class MedicalEligibilitySchema(BaseSchema):
     eligible = fields.Boolean()
@@ -277,6 +290,21 @@ class MedicalBillSchema(BaseSchema):
 
 class HospitalMedicalBillSchema(MedicalBillSchema):
     name_masked = fields.String(dump_only=True)
+
+
+class MedicalVisitQuerySchema(PageQuerySchema):
+    status = fields.String(load_default=None, validate=validate.OneOf(["open", "settled"]))
+
+
+class MedicalVisitSummarySchema(BaseSchema):
+    id = fields.String(dump_only=True)
+    hospital_id = fields.String(dump_only=True)
+    status = fields.String(dump_only=True)
+    level = fields.String(dump_only=True)
+    name_masked = fields.String(dump_only=True)
+    total_fen = fields.Integer(dump_only=True)
+    opened_at = fields.DateTime(dump_only=True)
+    settled_at = fields.DateTime(dump_only=True, allow_none=True)
 
 
 class MedicalVisitSchema(BaseSchema):

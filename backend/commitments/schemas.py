@@ -78,6 +78,8 @@ class CommitmentSchema(BaseSchema):
     fields = f.Dict()  # type: ignore[assignment]  # the API's field name
     subject_kind = f.String()
     subject_org_id = f.String(allow_none=True)
+    subject = f.Dict(metadata={"description": "whom it binds, masked: {kind, name, id_number} or "
+                                              "{kind, name, credit_code}"})
     public_id = f.String(allow_none=True)
     hash = f.String(allow_none=True)
     signature = f.String(allow_none=True)

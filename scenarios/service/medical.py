@@ -19,7 +19,8 @@ from backend.config import Settings
 from backend.credit import service as credit_service
 from backend.db import insert_ignore, rowcount, utcnow
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
-from backend.identity.models import Organisation
+from backend.identity.ids import mask_name
+from backend.identity.models import Organisation, Person
 from backend.pagination import Page, paginate
 from backend.qr import service as qr_service
 from scenarios.eligibility import (
@@ -320,6 +321,28 @@ def my_bills(*, session: Session, person_id: str, status: str | None = None, lim
         stmt = stmt.where(MedicalBill.status == status)
     page = paginate(session, stmt, MedicalBill.id, limit=limit, cursor=cursor)
     return Page(items=_bill_views(session, page.items, with_names=False), next_cursor=page.next_cursor)
+
+
+@dataclass
+class VisitSummary:
+    visit: MedicalVisit
+    name_masked: str
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.visit, name)
+
+
+def hospital_visits(*, session: Session, hospital_id: str, status: str | None = None, limit: int = 20,
+                    cursor: str | None = None) -> Page:
+    """A hospital's visits, newest first, with masked names (open ones are what billing works on)."""
+    stmt = select(MedicalVisit).where(MedicalVisit.hospital_id == hospital_id)
+    if status:
+        stmt = stmt.where(MedicalVisit.status == status)
+    page = paginate(session, stmt, MedicalVisit.id, limit=limit, cursor=cursor)
+    names = dict(session.execute(select(Person.id, Person.name).where(
+        Person.id.in_({v.person_id for v in page.items}))).tuples().all())
+    return Page(items=[VisitSummary(visit=v, name_masked=mask_name(names.get(v.person_id))) for v in page.items],
+                next_cursor=page.next_cursor)
 
 
 def hospital_bills(*, session: Session, hospital_id: str, status: str | None = None, limit: int = 20,

@@ -177,10 +177,12 @@ def my_benefits(*, session: Session, person_id: str, scenario: str | None = None
     return Page(items=items, next_cursor=page.next_cursor)
 
 
-def merchant_offers(*, session: Session, merchant_id: str, scenario: str | None = None, limit: int = 20,
-                    cursor: str | None = None) -> Page:
-    """A merchant's live offers (public); 404 when there is no such merchant."""
+def merchant_offers(*, session: Session, merchant_id: str, scenario: str | None = None,
+                    include_inactive: bool = False, limit: int = 20, cursor: str | None = None) -> Page:
+    """A merchant's live offers (public), or all of them (``include_inactive``: the caller checked it
+    is the merchant's staff); 404 when there is no such merchant."""
     merchant = session.get(Organisation, merchant_id)
     if merchant is None or merchant.kind != "merchant":
         raise NotFound("org_not_found")
-    return list_offers(session=session, merchant_id=merchant_id, scenario=scenario, limit=limit, cursor=cursor)
+    return list_offers(session=session, merchant_id=merchant_id, scenario=scenario,
+                       include_inactive=include_inactive, limit=limit, cursor=cursor)

@@ -102,3 +102,16 @@ def test_months_and_paper_dates_outside_the_platforms_calendar_are_422(client, f
             "type": "public_disclosure", "title": "纸质承诺", "signed_on": signed_on, "paper_ref": f"P-{signed_on}",
             "id_number": valid_id_number(), "validity_days": 3650})
         assert response.status_code == 422 and response.json["code"] == "invalid_signed_on", signed_on
+
+
+def test_officers_see_whom_a_commitment_binds_masked(client, factory, desk):
+    number = valid_id_number()
+    paper = _paper(client, desk, id_number=number, paper_ref="CN-SUBJ-1").json
+    assert paper["subject"]["kind"] == "person" and number not in str(paper)
+    assert paper["subject"]["id_number"][:2] == number[:2] and "*" in paper["subject"]["id_number"]
+    resident = factory.user("resident", name="欧阳娜娜")
+    online = signed(client, resident, desk.template["id"])
+    listed = {i["id"]: i for i in client.get(f"/api/v1/departments/{desk.dept_id}/commitments",
+                                             headers=desk.officer.headers).json["items"]}
+    assert listed[online["id"]]["subject"]["name"] == "欧***"
+    assert resident.id_number not in str(listed) and listed[paper["id"]]["subject"] == paper["subject"]

@@ -146,3 +146,49 @@ def test_a_visit_shows_the_line_and_what_is_left_of_it_after_a_charge(client, fa
     shown = client.get(f"{hospital.base}/visits/{visit.json['id']}", headers=hospital.billing.headers)
     assert shown.status_code == 200
     assert (shown.json["line_fen"], shown.json["available_fen"], shown.json["total_fen"]) == (100_000, 70_000, 30_000)
+
+
+def test_a_merchants_staff_list_its_paused_offers_others_only_see_live_ones(client, factory) -> None:
+    merchant = make_shop(factory)
+    paused = client.post(f"/api/v1/merchants/{merchant.id}/offers", headers=merchant.admin.headers, json={
+        "scenario": "public_bikes", "title": "暂停的优惠", "benefit": "免押金", "min_level": "A", "active": False}).json
+    url = f"/api/v1/merchants/{merchant.id}/offers"
+    resident = factory.user("resident")
+    assert paused["id"] not in [o["id"] for o in client.get(url).json["items"]]
+    for staff in (merchant.admin, merchant.cashier):
+        listed = client.get(f"{url}?include_inactive=true", headers=staff.headers)
+        assert paused["id"] in [o["id"] for o in listed.json["items"]]
+    assert client.get(f"{url}?include_inactive=true").status_code == 401
+    assert client.get(f"{url}?include_inactive=true", headers=resident.headers).status_code == 404
+
+
+def test_only_a_platform_admin_lists_retired_scenarios(client, factory) -> None:
+    admin, resident = factory.user("admin"), factory.user("resident")
+    assert client.post("/api/v1/scenarios", headers=admin.headers,
+                       json={"code": "bb_retired_list", "name": "停用场景"}).status_code == 201
+    assert client.patch("/api/v1/scenarios/bb_retired_list", headers=admin.headers,
+                        json={"active": False}).status_code == 200
+    codes = [s["code"] for s in client.get("/api/v1/scenarios").json["items"]]
+    assert "bb_retired_list" not in codes
+    listed = client.get("/api/v1/scenarios?include_inactive=true", headers=admin.headers)
+    assert "bb_retired_list" in [s["code"] for s in listed.json["items"]]
+    refused = client.get("/api/v1/scenarios?include_inactive=true", headers=resident.headers)
+    assert refused.status_code == 403 and refused.json["code"] == "admin_required"
+
+
+def test_hospital_staff_list_the_visits_and_put_back_the_policy_they_read(client, factory) -> None:
+    hospital = make_hospital(factory)
+    resident = factory.user("resident")
+    opened = client.post(f"{hospital.base}/visits", json={"code": code_for(client, resident)},
+                         headers=hospital.clinician.headers).json
+    for staff in (hospital.admin, hospital.clinician, hospital.billing):
+        listed = client.get(f"{hospital.base}/visits?status=open", headers=staff.headers)
+        assert [(v["id"], v["status"]) for v in listed.json["items"]] == [(opened["id"], "open")]
+        assert listed.json["items"][0]["name_masked"].endswith("*") and resident.id_number not in str(listed.json)
+    assert client.get(f"{hospital.base}/visits?status=settled", headers=hospital.billing.headers).json["items"] == []
+    other = make_hospital(factory)
+    assert client.get(f"{hospital.base}/visits", headers=other.billing.headers).status_code == 404
+    policy = client.get(f"{hospital.base}/credit-policy", headers=hospital.admin.headers).json
+    policy["repayment_days"] = 20
+    put = client.put(f"{hospital.base}/credit-policy", json=policy, headers=hospital.admin.headers)
+    assert put.status_code == 200 and put.json["repayment_days"] == 20 and put.json["is_default"] is False

@@ -156,6 +156,8 @@ def commitment_out(*, session: Session, settings: Settings, items: list[Commitme
             "subject_org_id", "public_id", "signed_at", "valid_until", "paper_ref", "decided_at",
             "decision_reason", "credit_record_id", "created_at")}
         row["status"] = effective_status(c)
+        # who it binds, masked as on the public page: an officer deciding a breach sees whose record it makes
+        row["subject"] = subject_of(session, person_id=c.subject_person_id, org_id=c.subject_org_id)
         row["hash"] = seal.content_hash if seal else None
         row["signature"] = seal.signature if seal else None
         row["key_id"] = seal.key_id if seal else None
