@@ -268,7 +268,7 @@ class PublicCommitment(MethodView):
     @blp.response(200, PublicCommitmentSchema)
     def get(self, public_id: str) -> Any:
         """Verify a commitment by its public id (no login): masked subject, seal and `valid`"""
-        return public.commitment_view(session=get_session(), settings=settings(), public_id=public_id)
+        return public.commitment_view(session=get_session(), settings=settings(), public_id=public_id.upper())
 
 
 def _png(data: bytes) -> Response:
@@ -282,7 +282,7 @@ class PublicCommitmentQr(MethodView):
     @blp.response(200, content_type="image/png", description="QR code of the verification URL")
     def get(self, public_id: str) -> Any:
         """QR code (PNG) of the commitment's verification page, to print on paper"""
-        return _png(public.qr_png(session=get_session(), settings=settings(), public_id=public_id,
+        return _png(public.qr_png(session=get_session(), settings=settings(), public_id=public_id.upper(),
                                   kind="commitment"))
 
 
@@ -291,7 +291,7 @@ class PublicReport(MethodView):
     @blp.response(200, PublicReportSchema)
     def get(self, public_id: str) -> Any:
         """Verify a credit report by its public id (no login)"""
-        return public.report_view(session=get_session(), settings=settings(), public_id=public_id)
+        return public.report_view(session=get_session(), settings=settings(), public_id=public_id.upper())
 
 
 @blp.route("/public/reports/<public_id>/qr.png")
@@ -299,7 +299,7 @@ class PublicReportQr(MethodView):
     @blp.response(200, content_type="image/png", description="QR code of the verification URL")
     def get(self, public_id: str) -> Any:
         """QR code (PNG) of the report's verification page"""
-        return _png(public.qr_png(session=get_session(), settings=settings(), public_id=public_id,
+        return _png(public.qr_png(session=get_session(), settings=settings(), public_id=public_id.upper(),
                                   kind="credit_report"))
 
 
@@ -316,10 +316,10 @@ class VerifyPage(MethodView):
     @root_blp.response(200, content_type="text/html", description="HTML verification page")
     def get(self, public_id: str) -> Any:
         """Verification page a phone opens from the printed QR code: genuine or not"""
-        view = public.page_view(session=get_session(), settings=settings(), public_id=public_id)
+        view = public.page_view(session=get_session(), settings=settings(), public_id=public_id.upper())
         if view is None and request.accept_mimetypes.best_match(["application/json", "text/html"]) != "text/html":
             raise NotFound("seal_not_found")  # API clients get problem+json; browsers the red page below
-        html = render_template("commitments/verify.html", view=view, public_id=public_id)
+        html = render_template("commitments/verify.html", view=view, public_id=public_id.upper())
         response = Response(html, status=200 if view is not None else 404, mimetype="text/html")
         response.headers["Cache-Control"] = "no-store"
         response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'"

@@ -37,7 +37,7 @@ register_messages(
         "credit_code_taken": ("统一社会信用代码已登记", "Credit code taken", "已有机构使用该统一社会信用代码。", "An organisation with this credit code already exists."),
         "identity_already_bound": ("该身份已绑定其他账号", "Identity already bound", "一个身份只能绑定一个账号。", "This person is already bound to another account."),
         "already_verified": ("已完成实名认证", "Already verified", "该账号已经完成实名认证。", "This account is already verified."),
-        "claim_pending": ("实名认证审核中", "Verification pending", "已有待审核的实名认证申请。", "A verification claim is already pending."),
+        "claim_pending": ("申请审核中", "Claim pending", "已有一份相同的申请正在审核。", "The same claim is already under review."),
         "claim_not_found": ("申请不存在", "Claim not found", "找不到该申请。", "No such claim."),
         "claim_decided": ("申请已处理", "Claim already decided", "该申请已经处理过。", "This claim has already been decided."),
         "org_not_found": ("机构不存在", "Organisation not found", "找不到该机构。", "No such organisation."),

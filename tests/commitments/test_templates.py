@@ -65,3 +65,10 @@ def test_editing_creates_a_version_and_signed_commitments_keep_theirs(client, fa
     assert client.put(url, json={"title": "x"}, headers=desk.officer.headers).status_code == 409
     new = draft(client, resident, edited.json["id"])
     assert new["text"] == "本人张三郑重承诺：个体工商户登记属实。"
+
+
+def test_templates_of_an_unknown_or_non_department_org_are_404(client, factory):
+    assert client.get("/api/v1/departments/org_nope/commitment-templates").status_code == 404
+    enterprise = factory.org("enterprise")
+    response = client.get(f"/api/v1/departments/{enterprise.id}/commitment-templates")
+    assert response.status_code == 404 and response.json["code"] == "org_not_found"

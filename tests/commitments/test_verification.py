@@ -169,3 +169,13 @@ def test_jwks_is_cacheable_and_never_leaks_private_parts(client, factory, desk):
     response = client.get("/.well-known/jwks.json")
     assert "max-age=300" in response.headers["Cache-Control"]
     assert all(set(k) == {"kty", "crv", "x", "kid", "use", "alg"} for k in response.json["keys"])
+
+
+def test_a_public_id_typed_in_lower_case_is_found(client, factory, desk):
+    from tests.commitments.conftest import signed
+
+    resident = factory.user("resident")
+    public_id = signed(client, resident, desk.template["id"])["public_id"]
+    view = client.get(f"/api/v1/public/commitments/{public_id.lower()}")
+    assert view.status_code == 200 and view.json["valid"] is True and view.json["public_id"] == public_id
+    assert client.get(f"/v/{public_id.lower()}").status_code == 200

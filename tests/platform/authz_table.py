@@ -377,6 +377,7 @@ SECTIONS: dict[str, dict[str, Rule]] = {
         "POST /api/v1/hospitals/<org_id>/eligibility": Rule(
             ok="hospital.clinician hospital.admin", forbidden="hospital.*", body=_code,
             note="wider than API.md (clinician): the hospital admin too"),
+        "GET /api/v1/hospitals/<org_id>/visits": Rule(ok="hospital.*"),
         "POST /api/v1/hospitals/<org_id>/visits": Rule(ok="hospital.clinician", forbidden="hospital.*", body=_code),
         "GET /api/v1/hospitals/<org_id>/visits/<visit_id>": Rule(ok="hospital.*", params={"visit_id": "visit"}),
         "POST /api/v1/hospitals/<org_id>/visits/<visit_id>/charges": Rule(

@@ -14,6 +14,7 @@ from backend.actor import Actor
 from backend.commitments.models import COMMITMENT_TYPES, FIELD_TYPES, CommitmentTemplate
 from backend.db import new_id, rowcount, utcnow
 from backend.errors import Conflict, Invalid, NotFound
+from backend.identity import service as identity_service
 from backend.pagination import Page, paginate
 
 SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -167,6 +168,10 @@ def get_template(*, session: Session, template_id: str, department_id: str | Non
 
 def list_templates(*, session: Session, department_id: str, type: str | None, limit: int,  # noqa: A002
                    cursor: str | None) -> Page:
+    """A department's current templates (public); 404 when there is no such department."""
+    department = identity_service.find_org(session=session, org_id=department_id)
+    if department is None or department.kind != "department":
+        raise NotFound("org_not_found")
     stmt = select(CommitmentTemplate).where(CommitmentTemplate.department_id == department_id,
                                             CommitmentTemplate.is_current.is_(True))
     if type:
