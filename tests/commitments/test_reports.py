@@ -39,6 +39,7 @@ def test_a_resident_issues_a_sealed_report_of_its_records_and_level(client, fact
     assert view["records"][0]["source"] == department.name and view["records"][0]["polarity"] == "negative"
     page = client.get(f"/v/{report['public_id']}").get_data(as_text=True)
     assert re.search(r"<h1>真实有效</h1>", page) and "专用信用报告" in page
+    assert "行政处罚（失信）" in page and "administrative_penalty" not in page  # names, not codes, for people
     mine = client.get("/api/v1/me/credit/reports", headers=resident.headers).json["items"]
     assert [i["public_id"] for i in mine] == [report["public_id"]]
     assert client.get("/api/v1/me/credit/reports", headers=other.headers).json["items"] == []

@@ -25,6 +25,7 @@ from backend.config import Settings
 from backend.errors import NotFound
 
 STATUS_NAMES = {"draft": "草稿", "signed": "有效", "fulfilled": "已履约", "breached": "已违约", "expired": "已过期"}
+RECORD_STATUS_NAMES = {"active": "有效", "disputed": "异议处理中"}
 
 
 def verify_url(settings: Settings, public_id: str) -> str:
@@ -122,6 +123,12 @@ def page_view(*, session: Session, settings: Settings, public_id: str) -> dict[s
             return view
         view = report_view(session=session, settings=settings, public_id=public_id)
         view["issued_at_local"] = beijing_time(view["issued_at"])
+        from backend.credit import service as credit_service
+
+        names = {c.code: c.name_zh for c in credit_service.list_categories(session=session)}
+        for record in view.get("records") or []:  # the page reads in Chinese; the sealed bytes keep the codes
+            record["category_name"] = names.get(record.get("category"), record.get("category"))
+            record["status_name"] = RECORD_STATUS_NAMES.get(record.get("status"), record.get("status"))
         return view
     except NotFound:
         return None
