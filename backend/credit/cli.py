@@ -19,9 +19,13 @@ cli = AppGroup("credit", help="Personal and enterprise credit.")
 def recompute(subject: str | None) -> None:
     """Recompute and store the score of one subject, or of every subject."""
     from backend.credit import service
+    from backend.errors import AppError
 
     with session_scope(current_app.extensions["session_factory"]) as session:
-        count = service.recompute_all(session=session, subject_id=subject)
+        try:
+            count = service.recompute_all(session=session, subject_id=subject)
+        except AppError as exc:
+            raise click.ClickException(f"{exc.code}: {subject}") from exc
     click.echo(f"recomputed {count} subject(s)")
 
 

@@ -93,8 +93,9 @@ class ModelError(ValueError):
     """The parameters of a score model are not usable."""
 
 
-def validate_model(params: Any) -> dict[str, Any]:
-    """Check a model's parameters have the shape of the defaults (numbers where numbers go)."""
+def validate_model(params: Any, kind: str | None = None) -> dict[str, Any]:
+    """Check a model's parameters have the shape of the defaults (numbers where numbers go) and,
+    for a ``kind`` of subject (person / enterprise), that kind's levels."""
     if not isinstance(params, dict):
         raise ModelError("params must be an object")
     for key in ("base", "min", "max"):
@@ -126,6 +127,12 @@ def validate_model(params: Any) -> dict[str, Any]:
         raise ModelError("levels must be [[name, threshold], ..., [lowest, null]] by falling threshold")
     if params.get("black_list_level") not in {x[0] for x in levels}:
         raise ModelError("black_list_level must be one of the levels")
+    if kind is not None:  # the levels clients and the rules know: AAA..C for persons, A..D for enterprises
+        names = [x[0] for x in (DEFAULT_ENTERPRISE_MODEL if kind == "enterprise" else DEFAULT_PERSON_MODEL)["levels"]]
+        if [x[0] for x in levels] != names:
+            raise ModelError(f"levels of a {kind} model are {', '.join(names)}, best first")
+        if params["black_list_level"] != names[-1]:
+            raise ModelError(f"the black list forces the lowest level, {names[-1]}")
     return params
 
 

@@ -14,6 +14,7 @@ from backend.credit.models import CreditRecord, CreditStanding, ScoreModel
 from backend.credit.service import core
 from backend.db import utcnow
 from backend.errors import Conflict, Invalid, NotFound
+from backend.identity.models import Organisation, Person
 
 
 def ingest_batch(*, session: Session, settings: Settings, org_id: str, records: list[Any]) -> list[core.ItemResult]:
@@ -34,7 +35,7 @@ def list_models(*, session: Session) -> list[ScoreModel]:
 
 def create_model(*, session: Session, version: str, subject_kind: str, params: Any, note: str | None) -> ScoreModel:
     try:
-        scoring.validate_model(params)
+        scoring.validate_model(params, kind=subject_kind)
     except scoring.ModelError as exc:
         raise Invalid("invalid_model", problem=str(exc)) from exc
     if session.get(ScoreModel, version) is not None:
@@ -51,6 +52,9 @@ def activate_model(*, session: Session, version: str) -> ScoreModel:
     model = session.get(ScoreModel, version, with_for_update=True)
     if model is None:
         raise NotFound("model_not_found")
+    if model.active:  # already the one in force: nothing changes, so no subject is rescored
+        session.commit()
+        return model
     session.execute(update(ScoreModel).where(ScoreModel.subject_kind == model.subject_kind,
                                              ScoreModel.version != version).values(active=False))
     model.active = True
@@ -71,6 +75,10 @@ def activate_model(*, session: Session, version: str) -> ScoreModel:
 def recompute_all(*, session: Session, subject_id: str | None = None, chunk: int = 500) -> int:
     """Recompute one subject or every subject that has a standing or a record; commits per chunk."""
     if subject_id:
+        known = session.get(Person, subject_id) is not None or session.scalar(
+            select(Organisation.id).where(Organisation.id == subject_id, Organisation.kind == "enterprise"))
+        if not known:  # never a standing for a subject that does not exist
+            raise NotFound("subject_not_found", subject=subject_id)
         subjects = [subject_id]
     else:
         found = set(session.scalars(select(CreditStanding.subject_id)))

@@ -48,6 +48,8 @@ register_messages(
         "invalid_polarity": ("记录性质无效", "Invalid polarity", "该类别的记录性质只能是 {allowed}。", "This category allows polarity {allowed}."),
         "invalid_severity": ("严重程度无效", "Invalid severity", "该类别的失信记录严重程度只能是 {allowed}。", "This category allows severity {allowed}."),
         "subject_required": ("缺少信用主体", "Subject required", "请提供 id_number 或 credit_code 其中之一。", "Give exactly one of id_number or credit_code."),
+        "not_an_enterprise": ("不是企业", "Not an enterprise", "该统一社会信用代码或机构不是企业，不能作为信用主体。", "This code or organisation is not an enterprise and holds no credit records."),
+        "subject_not_found": ("信用主体不存在", "Subject not found", "没有 {subject} 这个人或企业。", "There is no person or enterprise {subject}."),
         "invalid_record": ("记录字段无效", "Invalid record", "字段 {field} 无效。", "Field {field} is invalid."),
         "occurred_in_future": ("发生时间晚于当前时间", "Occurred in the future", "记录的发生时间不能晚于当前时间。", "A record cannot have occurred in the future."),
         "too_many_records": ("单批记录过多", "Too many records", "每批最多 {max} 条记录。", "At most {max} records per batch."),
@@ -188,14 +190,20 @@ def _insert_persons(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     return inserted
 
 
-def _resolve_orgs(session: Session, codes: set[str]) -> dict[str, str]:
-    """Credit code -> organisation id. A valid code with no organisation yet gets an enterprise
-    stub (name = the code, region = the code's division digits), so its records count from the
-    start and an enterprise claim for that code later finds them."""
+def _resolve_orgs(session: Session, codes: set[str]) -> dict[str, str | None]:
+    """Credit code -> enterprise id (None when the code is an organisation of another kind: a
+    village or department holds no credit records). A valid code with no organisation yet gets an
+    enterprise stub (name = the code, region = the code's division digits), so its records count
+    from the start and an enterprise claim for that code later finds them."""
     if not codes:
         return {}
-    found = dict(session.execute(select(Organisation.credit_code, Organisation.id)
-                                 .where(bulk.any_of(session, Organisation.credit_code, codes))).tuples().all())
+
+    def by_code(wanted: set[str] | list[str]) -> dict[str, str | None]:
+        return {code or "": org_id if kind == "enterprise" else None for code, org_id, kind in session.execute(
+            select(Organisation.credit_code, Organisation.id, Organisation.kind)
+            .where(bulk.any_of(session, Organisation.credit_code, wanted))).tuples()}
+
+    found = by_code(codes)
     missing = sorted(c for c in codes if c not in found)
     if missing:
         now = utcnow()
@@ -203,9 +211,45 @@ def _resolve_orgs(session: Session, codes: set[str]) -> dict[str, str]:
                  "region_code": c[2:8], "created_at": now} for c in missing]
         session.execute(dialect_insert(session)(Organisation.__table__).on_conflict_do_nothing(
             index_elements=["credit_code"]), rows)
-        found.update(session.execute(select(Organisation.credit_code, Organisation.id)
-                                     .where(bulk.any_of(session, Organisation.credit_code, missing))).tuples().all())
+        found.update(by_code(missing))
     return {c: found[c] for c in codes}
+
+
+def _drop_unknown_subjects(session: Session, pending: list[tuple[int, dict[str, Any], dict[str, Any]]],
+                           results: list[ItemResult], orgs: dict[str, str | None]
+                           ) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
+    """The pending items whose subject can hold records; the others (and their repeats in the
+    batch) become per-item errors: a person id or organisation id that does not exist
+    (``person_not_found`` / ``org_not_found``), or an organisation that is not an enterprise
+    (``not_an_enterprise``: villages, merchants, departments are no credit subjects)."""
+    person_ids = {k["person_id"] for _i, _r, k in pending if "person_id" in k}
+    org_ids = {k["org_id"] for _i, _r, k in pending if "org_id" in k}
+    persons = set(session.scalars(select(Person.id).where(bulk.any_of(session, Person.id, person_ids)))) \
+        if person_ids else set()
+    kinds = dict(session.execute(select(Organisation.id, Organisation.kind).where(
+        bulk.any_of(session, Organisation.id, org_ids))).tuples().all()) if org_ids else {}
+
+    def error_of(key: dict[str, Any]) -> str | None:
+        if "person_id" in key and key["person_id"] not in persons:
+            return "person_not_found"
+        if "org_id" in key:
+            kind = kinds.get(key["org_id"])
+            return "org_not_found" if kind is None else None if kind == "enterprise" else "not_an_enterprise"
+        if "credit_code" in key and orgs[key["credit_code"]] is None:
+            return "not_an_enterprise"
+        return None
+
+    kept: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+    failed: dict[str, str | None] = {}
+    for i, row, key in pending:
+        error = failed.get(key["dup_of"]) if "dup_of" in key else error_of(key)
+        if error is None:
+            kept.append((i, row, key))
+            continue
+        if "dup_of" not in key:
+            failed[results[i].source_ref] = error
+        results[i].result, results[i].error = "error", {"code": error}
+    return kept
 
 
 def ingest(*, session: Session, settings: Settings, source_org_id: str, items: Sequence[dict[str, Any]],
@@ -247,6 +291,7 @@ def ingest(*, session: Session, settings: Settings, source_org_id: str, items: S
 
     people = _resolve_people(session, settings, numbers)
     orgs = _resolve_orgs(session, codes)
+    pending = _drop_unknown_subjects(session, pending, results, orgs)
     rows: list[dict[str, Any]] = []
     for _i, row, key in pending:
         if "dup_of" in key:
@@ -346,7 +391,10 @@ def _check_item(cats: dict[str, CreditCategory], raw: Any, ref: str,
             raise Invalid("invalid_credit_code")
         key = {"credit_code": code}
     else:
-        key = {subjects[0]: raw[subjects[0]]}
+        value = raw[subjects[0]]
+        if not isinstance(value, str) or len(value) > 40:
+            raise Invalid("invalid_record", field=subjects[0])
+        key = {subjects[0]: value}
     category = raw.get("category")
     polarity = raw.get("polarity")
     severity = raw.get("severity")

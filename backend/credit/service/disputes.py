@@ -98,7 +98,7 @@ def decide_objection(*, session: Session, actor: Actor, org_id: str, objection_i
     won = rowcount(session, update(CreditObjection)
                    .where(CreditObjection.id == objection.id, CreditObjection.status == "open")
                    .values(status="decided", open_record_id=None, outcome=outcome, note=note,
-                           corrections=corrections, decided_by=actor.account_id, decided_at=now))
+                           corrections=_as_json(corrections), decided_by=actor.account_id, decided_at=now))
     if not won:
         raise Conflict("objection_decided")
     session.refresh(objection)
@@ -120,6 +120,13 @@ def decide_objection(*, session: Session, actor: Actor, org_id: str, objection_i
                    changes={record.subject_id: [change]})
     session.commit()
     return objection
+
+
+def _as_json(corrections: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The corrections as the objection keeps them (a JSON column): dates as ISO 8601 text."""
+    if corrections is None:
+        return None
+    return {k: v.isoformat() if isinstance(v, dt.datetime | dt.date) else v for k, v in corrections.items()}
 
 
 def _apply_corrections(session: Session, record: CreditRecord, corrections: dict[str, Any]) -> None:

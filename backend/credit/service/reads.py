@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from backend.actor import Actor
@@ -18,7 +18,7 @@ from backend.credit.models import (
     ScoreSnapshot,
 )
 from backend.credit.service import core
-from backend.errors import Forbidden, NotFound, Unauthorized
+from backend.errors import Forbidden, Invalid, NotFound, Unauthorized
 from backend.identity.models import Account, Membership, Organisation, Person
 from backend.pagination import Page, decode_cursor, encode_cursor, paginate
 
@@ -188,17 +188,25 @@ def enterprise_credit(*, session: Session, actor: Actor, org_id: str, lang: str)
 
 
 def department_enterprises(*, session: Session, grade: str | None, limit: int, cursor: str | None) -> Page:
-    """Graded supervision (分级分类监管): enterprises with their grade; filter grade=D for the D list."""
+    """Graded supervision (分级分类监管): enterprises with their grade, D first (then C, B, A; within a
+    grade by id), for targeted inspection; filter grade=D for the D list only."""
     stmt = (select(CreditStanding, Organisation)
             .join(Organisation, Organisation.id == CreditStanding.subject_id)
-            .where(CreditStanding.subject_kind == core.ENTERPRISE, CreditStanding.level != ""))
+            .where(CreditStanding.subject_kind == core.ENTERPRISE, CreditStanding.level != "",
+                   Organisation.kind == "enterprise"))
     if grade:
         stmt = stmt.where(CreditStanding.level == grade)
-    if cursor:
-        stmt = stmt.where(CreditStanding.subject_id > decode_cursor(cursor))
-    rows = list(session.execute(stmt.order_by(CreditStanding.subject_id).limit(limit + 1)).tuples().all())
+    if cursor:  # keyset on (grade descending: 'D' > 'C' > 'B' > 'A', id ascending)
+        last_grade, _, last_id = decode_cursor(cursor).partition("|")
+        if not last_id:
+            raise Invalid("invalid_cursor")
+        stmt = stmt.where(or_(CreditStanding.level < last_grade,
+                              and_(CreditStanding.level == last_grade, CreditStanding.subject_id > last_id)))
+    rows = list(session.execute(stmt.order_by(CreditStanding.level.desc(), CreditStanding.subject_id)
+                                .limit(limit + 1)).tuples().all())
     more = len(rows) > limit
     rows = rows[:limit]
     items = [{"org_id": o.id, "name": o.name, "credit_code": o.credit_code, "grade": s.level, "score": s.score,
               "serious_dishonesty": s.serious_dishonesty, "as_of": s.as_of} for s, o in rows]
-    return Page(items=items, next_cursor=encode_cursor(rows[-1][0].subject_id) if more and rows else None)
+    last = rows[-1][0] if rows else None
+    return Page(items=items, next_cursor=encode_cursor(f"{last.level}|{last.subject_id}") if more and last else None)
