@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http
+import json
 import logging
 import re
 import secrets
@@ -19,7 +20,7 @@ from flask_smorest.utils import prepare_response
 from backend import error_handlers, logs, ratelimit
 from backend.config import INSTANCE_DIR, Settings, load_settings
 from backend.db import make_engine, make_session_factory, session_scope
-from backend.errors import PROBLEM_JSON, Invalid, register_messages
+from backend.errors import PROBLEM_JSON, AppError, Invalid, register_messages
 from backend.http import BaseSchema
 
 access_log = logging.getLogger("backend.access")
@@ -144,10 +145,10 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     for blp in _blueprints():
         # a blueprint marked ``at_root`` (/.well-known/jwks.json, /v/...) is mounted without /api/v1
         api.register_blueprint(blp, url_prefix=None if getattr(blp, "at_root", False) else API_PREFIX)
+    _register_request_hooks(app)  # first: the input checks run before the rate limits read the body
     app.extensions["rate_limiter"] = ratelimit.install(app, settings)
     _register_root_aliases(app)
     error_handlers.register(app)
-    _register_request_hooks(app)
     _register_cli(app)
     return app
 
@@ -170,20 +171,63 @@ def _register_root_aliases(app: Flask) -> None:
 # U+0000 in a JSON string (an odd run of backslashes, then u0000): PostgreSQL text cannot hold it.
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
+# A UTF-16 surrogate escape (\ud800-\udfff): paired ones make one character, a lone one is no text.
+_JSON_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
 register_messages({
     "nul_character": ("文本含有空字符", "NUL character in text", "文本中不能含有 U+0000 字符。",
                       "Text must not contain the U+0000 character."),
+    "invalid_text": ("文本含有无效字符", "Invalid text", "文本中含有不成对的 UTF-16 代理项（\\ud800–\\udfff），不是有效的 Unicode。",
+                     "Text contains a lone UTF-16 surrogate (\\ud800-\\udfff) and is not valid Unicode."),
 })
 
 
-def _has_nul() -> bool:
-    """Whether the path, the query or the JSON body carries U+0000 (refused on every backend alike)."""
+def _check_input() -> None:
+    """Refuse, on every backend alike and before any view, what no view can store or parse.
+
+    U+0000 in the path, the query or the body (PostgreSQL text cannot hold it); a body sent with a
+    method that carries one but not as JSON (415, instead of the schema reporting every field
+    missing); a JSON body that does not decode, also when nested too deeply for the decoder (400
+    ``malformed_json``, also for views that take no body); a lone surrogate in a JSON string
+    (422 ``invalid_text``: no database encodes it). The body is decoded here only to be checked;
+    the views' schemas parse it as before.
+    """
     if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
-        return True
+        raise Invalid("nul_character")
     body = request.get_data(cache=True) if request.content_length else b""
-    if b"\x00" in body:
-        return True
-    return b"\\u0000" in body and _JSON_NUL.search(body) is not None  # the regex only when it may match
+    if not body:
+        return
+    if b"\x00" in body or (b"\\u0000" in body and _JSON_NUL.search(body) is not None):
+        raise Invalid("nul_character")
+    if request.method not in _BODY_METHODS:
+        return
+    if not request.is_json:
+        raise AppError("unsupported_media_type", status=415)
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise AppError("malformed_json", status=400) from exc
+    if _JSON_SURROGATE.search(body) is not None and not _is_text(document):
+        raise Invalid("invalid_text")
+
+
+def _is_text(value: Any) -> bool:
+    """Whether every string in a decoded JSON document (keys too) encodes as UTF-8."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 def _register_request_hooks(app: Flask) -> None:
@@ -192,8 +236,7 @@ def _register_request_hooks(app: Flask) -> None:
         g.started = time.perf_counter()
         incoming = request.headers.get("X-Request-Id", "")
         g.request_id = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
-        if _has_nul():
-            raise Invalid("nul_character")
+        _check_input()
 
     @app.after_request
     def _finish(response: Response) -> Response:

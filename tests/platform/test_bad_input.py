@@ -99,3 +99,38 @@ def test_bad_query_strings_are_4xx(client, superuser):
         url = _fill(path, orgs) + "?limit=abc&cursor=%ZZ&status=nonsense&from=yesterday&period=20xx-99"
         response = client.get(url, headers=user.headers)
         assert response.status_code < 500, f"GET {path}: {response.status_code}"
+
+
+RAW_BODIES = [  # (label, body, content type, status, code): refused before any view, on every operation
+    ("lone surrogate", b'{"name": "\\ud800", "items": [{"note": "x\\udfff"}]}', "application/json", 422, "invalid_text"),
+    ("nested too deeply", b"[" * 100_000 + b"]" * 100_000, "application/json", 400, "malformed_json"),
+    ("not JSON at all", b'{"x":', "application/json", 400, "malformed_json"),
+    ("not sent as JSON", b'{"phone": "13800000001"}', "text/plain", 415, "unsupported_media_type"),
+]
+
+
+def test_undecodable_bodies_are_refused_the_same_way_on_every_operation(client, superuser):
+    user, orgs = superuser
+    checked = 0
+    for path, method, _op in _operations(client):
+        if method not in {"post", "put", "patch"}:
+            continue
+        url = _fill(path, orgs)
+        for label, body, content_type, status, code in RAW_BODIES:
+            for extra in ({}, {"Idempotency-Key": f"raw-{checked}"}):
+                response = client.open(url, method=method.upper(), data=body,
+                                       headers={**user.headers, **extra, "Content-Type": content_type})
+                assert (response.status_code, response.json["code"]) == (status, code), \
+                    f"{method.upper()} {path} with {label}: {response.status_code} {response.json}"
+                checked += 1
+    assert checked > 100
+
+
+def test_paired_surrogates_are_one_character_and_welcome(client, factory):
+    admin = factory.user("admin")
+    response = client.post("/api/v1/auth/login", data=b'{"phone": "\\ud83d\\ude00", "password": "x"}',
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 401 and response.json["code"] == "invalid_credentials"  # valid text, no such phone
+    created = client.post("/api/v1/scenarios", data='{"code": "emoji_ok", "name": "\\ud83d\\ude00 骑行"}'.encode(),
+                          headers={**admin.headers, "Content-Type": "application/json"})
+    assert created.status_code == 201 and created.json["name"] == "😀 骑行"

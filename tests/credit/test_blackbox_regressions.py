@@ -1,0 +1,156 @@
+"""Regressions found by black-box use of the API: unknown subjects in batches, dated corrections,
+the graded supervision order, recompute of an unknown subject, model kinds, re-activation."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.credit.models import CreditStanding
+from backend.credit.scoring import DEFAULT_PERSON_MODEL
+from tests.credit.conftest import Dept, item
+from tests.credit.test_disputes import _ingest
+from tests.factories import Factory, valid_credit_code
+
+
+def _results(resp: Any) -> list[tuple[str, str, Any]]:
+    return [(i["source_ref"], i["result"], i.get("error")) for i in resp.json["items"]]
+
+
+def test_a_batch_naming_an_unknown_person_or_organisation_fails_only_that_item(
+        client: FlaskClient, dept: Dept, factory: Factory) -> None:
+    resident = factory.user("resident")
+    village = factory.org("village")
+    village_id = village.id
+    body = {"records": [
+        {**item("U-1"), "person_id": "per_bogus"},
+        {**item("U-2"), "person_id": resident.person_id},
+        {**item("U-3"), "org_id": "org_bogus"},
+        {**item("U-4"), "org_id": village_id},
+        {**item("U-1"), "person_id": "per_bogus"},
+        {**item("U-3"), "org_id": "org_bogus"},
+    ]}
+    resp = client.post(dept.batch_url(), json=body, headers=dept.headers)
+    assert resp.status_code == 200, resp.json
+    assert _results(resp) == [
+        ("U-1", "error", {"code": "person_not_found"}), ("U-2", "created", None),
+        ("U-3", "error", {"code": "org_not_found"}), ("U-4", "error", {"code": "not_an_enterprise"}),
+        ("U-1", "error", {"code": "person_not_found"}), ("U-3", "error", {"code": "org_not_found"}),
+    ]
+    assert (resp.json["created"], resp.json["duplicate"], resp.json["error"]) == (1, 0, 5)
+    assert client.get("/api/v1/me/credit", headers=resident.headers).json["score"] == 580
+
+
+def test_a_credit_code_of_a_village_or_department_is_not_an_enterprise(
+        client: FlaskClient, dept: Dept, factory: Factory) -> None:
+    village_code = factory.org("village", credit_code=valid_credit_code()).credit_code
+    dept_code = factory.org("department").credit_code
+    assert village_code and dept_code
+    resp = client.post(dept.batch_url(), json={"records": [
+        item("V-1", credit_code=village_code), item("V-2", credit_code=dept_code),
+        item("V-3", credit_code=valid_credit_code()), item("V-1", credit_code=village_code),
+    ]}, headers=dept.headers)
+    assert resp.status_code == 200, resp.json
+    assert _results(resp) == [
+        ("V-1", "error", {"code": "not_an_enterprise"}), ("V-2", "error", {"code": "not_an_enterprise"}),
+        ("V-3", "created", None), ("V-1", "error", {"code": "not_an_enterprise"}),
+    ]
+
+
+def test_a_subject_id_that_is_not_a_string_is_an_invalid_record(client: FlaskClient, dept: Dept) -> None:
+    resp = client.post(dept.batch_url(), json={"records": [
+        {**item("T-1"), "person_id": 123}, {**item("T-2"), "org_id": ["x"]},
+    ]}, headers=dept.headers)
+    assert resp.status_code == 200, resp.json
+    assert [(i["source_ref"], i["result"], i["error"]["code"]) for i in resp.json["items"]] == [
+        ("T-1", "error", "invalid_record"), ("T-2", "error", "invalid_record")]
+
+
+def test_an_objection_corrected_with_a_new_occurred_at_moves_the_record(
+        client: FlaskClient, dept: Dept, factory: Factory) -> None:
+    resident = factory.user("resident")
+    record_id = _ingest(client, dept, resident)
+    oid = client.post("/api/v1/me/credit/objections", json={"record_id": record_id, "reason": "日期有误"},
+                      headers=resident.headers).json["id"]
+    url = f"/api/v1/departments/{dept.id}/objections/{oid}/decision"
+    resp = client.post(url, json={"outcome": "corrected", "corrections": {"occurred_at": "2026-10-01T09:00:00+08:00"}},
+                       headers=dept.headers)
+    assert resp.status_code == 200, resp.json
+    moment = dt.datetime(2026, 10, 1, 1, 0, tzinfo=dt.UTC)
+    assert resp.json["outcome"] == "corrected"
+    assert dt.datetime.fromisoformat(resp.json["corrections"]["occurred_at"]) == moment
+    records = client.get("/api/v1/me/credit/records", headers=resident.headers).json["items"]
+    assert [dt.datetime.fromisoformat(r["occurred_at"]) for r in records if r["id"] == record_id] == [moment]
+    mine = client.get("/api/v1/me/credit/objections", headers=resident.headers).json["items"]
+    assert dt.datetime.fromisoformat(mine[0]["corrections"]["occurred_at"]) == moment
+
+
+def test_graded_supervision_lists_d_first_and_pages_in_the_same_order(
+        client: FlaskClient, dept: Dept, factory: Factory) -> None:
+    codes = {grade: factory.org("enterprise").credit_code for grade in "ABCD"}
+    licence: dict[str, Any] = {"category": "administrative_license", "severity": None}
+    client.post(dept.batch_url(), json={"records": [
+        *[item(f"A-{i}", credit_code=codes["A"], **licence) for i in range(10)],  # 80 + 10 = 90
+        item("B-1", credit_code=codes["B"], **licence),  # 81
+        item("C-1", credit_code=codes["C"]),  # 80 - 10 = 70
+        item("D-1", credit_code=codes["D"], severity="serious"), item("D-2", credit_code=codes["D"]),  # 40
+    ]}, headers=dept.headers)
+    url = f"/api/v1/departments/{dept.id}/enterprises"
+    listed = client.get(url, headers=dept.headers)
+    assert listed.status_code == 200, listed.json
+    assert [(e["credit_code"], e["grade"], e["score"]) for e in listed.json["items"]] == [
+        (codes["D"], "D", 40), (codes["C"], "C", 70), (codes["B"], "B", 81), (codes["A"], "A", 90)]
+    walked: list[str] = []
+    cursor: str | None = None
+    for _ in range(6):
+        query = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+        page = client.get(url, query_string=query, headers=dept.headers)
+        assert page.status_code == 200, page.json
+        walked += [e["grade"] for e in page.json["items"]]
+        cursor = page.json["next_cursor"]
+        if cursor is None:
+            break
+    assert walked == ["D", "C", "B", "A"]
+
+
+def test_recompute_of_an_unknown_subject_fails_and_stores_nothing(app: Flask, session: Session) -> None:
+    out = app.test_cli_runner().invoke(args=["credit", "recompute", "--subject", "per_bogus"])
+    assert out.exit_code != 0
+    assert "subject_not_found" in out.output
+    count = session.scalar(select(func.count()).select_from(CreditStanding)
+                           .where(CreditStanding.subject_id == "per_bogus"))
+    session.rollback()
+    assert count == 0
+
+
+def test_a_model_must_have_the_levels_and_black_list_level_of_its_kind(
+        client: FlaskClient, factory: Factory) -> None:
+    admin = factory.user("admin")
+    wrong_kind = client.post("/api/v1/credit/models", json={
+        "version": "ent-x", "subject_kind": "enterprise", "params": DEFAULT_PERSON_MODEL}, headers=admin.headers)
+    assert wrong_kind.status_code == 422 and wrong_kind.json["code"] == "invalid_model"
+    params = copy.deepcopy(DEFAULT_PERSON_MODEL)
+    params["black_list_level"] = "B"
+    soft = client.post("/api/v1/credit/models", json={"version": "person-soft", "subject_kind": "person",
+                                                      "params": params}, headers=admin.headers)
+    assert soft.status_code == 422 and soft.json["code"] == "invalid_model"
+    versions = [m["version"] for m in client.get("/api/v1/credit/models", headers=admin.headers).json["items"]]
+    assert sorted(versions) == ["enterprise-2026.1", "person-2026.1"]
+
+
+def test_activating_the_active_model_again_rescores_nobody(client: FlaskClient, factory: Factory) -> None:
+    admin = factory.user("admin")
+    resident = factory.user("resident")
+    history = "/api/v1/me/credit/history"
+    before = client.get(history, headers=resident.headers).json["items"]
+    assert len(before) == 1
+    again = client.post("/api/v1/credit/models/person-2026.1/activate", headers=admin.headers)
+    assert again.status_code == 200 and again.json["active"] is True
+    after = client.get(history, headers=resident.headers).json["items"]
+    assert [h["id"] for h in after] == [h["id"] for h in before]
