@@ -204,10 +204,12 @@ class Redemptions(MethodView):
 @blp.route("/merchants/<org_id>/redemptions/<redemption_id>/void")
 class RedemptionVoid(MethodView):
     @org_role("merchant", "admin")
+    @idempotent
     @blp.arguments(RedemptionVoidSchema)
     @blp.response(200, OfferRedemptionSchema)
     def post(self, data: dict[str, Any], org_id: str, redemption_id: str) -> Any:
-        """Void a redemption within 24 h: quota and the resident's limit are restored (merchant admin)"""
+        """Void a redemption within 24 h: quota and the resident's limit are restored (merchant admin);
+        a retry with its Idempotency-Key gets the first answer"""
         return redemptions.void(session=get_session(), settings=settings(), actor=current_actor(),
                                 merchant_id=org_id, redemption_id=redemption_id, **data)
 
@@ -279,8 +281,8 @@ class Visit(MethodView):
     @blp.response(200, MedicalVisitSchema)
     def get(self, org_id: str, visit_id: str) -> Any:
         """A visit with its charges and bill"""
-        return medical.get_visit(session=get_session(), settings=settings(), hospital_id=org_id,
-                                 visit_id=visit_id)
+        return medical.get_visit(session=get_session(), settings=settings(), actor=current_actor(),
+                                 hospital_id=org_id, visit_id=visit_id)
 
 
 @blp.route("/hospitals/<org_id>/visits/<visit_id>/charges")

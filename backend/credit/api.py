@@ -112,7 +112,8 @@ class DepartmentRecords(MethodView):
     @blp.response(200, page_schema(RecordSchema))
     def get(self, query: dict[str, Any], org_id: str) -> Any:
         """Records this department supplied (filters: subject, category, status)"""
-        return service.department_records(session=get_session(), org_id=org_id, lang=request_language(), **query)
+        return service.department_records(session=get_session(), settings=settings(), actor=current_actor(),
+                                          org_id=org_id, lang=request_language(), **query)
 
 
 @blp.route("/me/credit")

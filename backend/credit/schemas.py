@@ -78,7 +78,8 @@ class MyRecordQuerySchema(PageQuerySchema):
 
 class DepartmentRecordQuerySchema(PageQuerySchema):
     subject = fields.String(load_default=None, validate=validate.Length(max=40),
-                            metadata={"description": "person id or organisation id"})
+                            metadata={"description": "person or organisation id, ID number or credit code "
+                                                     "(a person looked up is logged in their query log)"})
     category = fields.String(load_default=None, validate=validate.Length(max=40))
     status = fields.String(load_default=None, validate=validate.OneOf(RECORD_STATUSES))
 

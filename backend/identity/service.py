@@ -146,8 +146,13 @@ def _approve_claim(session: Session, claim: RealNameClaim, *, decided_by: str | 
 
 
 def list_real_name_claims(*, session: Session, status: str | None, limit: int, cursor: str | None) -> Page:
-    """Claims for a service counter, newest first, each with the masked ID to check against the card."""
-    stmt = select(RealNameClaim)
+    """Claims for a service counter, newest first, each with the masked ID to check against the card.
+
+    Only the claims a counter decides (verifier ``counter``: a checksum-verified one never comes to a
+    counter), and the full name only while a claim waits for the card check; once decided, the
+    name is masked like everywhere else.
+    """
+    stmt = select(RealNameClaim).where(RealNameClaim.verifier == "counter")
     if status:
         stmt = stmt.where(RealNameClaim.status == status)
     page = paginate(session, stmt, RealNameClaim.id, limit=limit, cursor=cursor)
@@ -156,7 +161,8 @@ def list_real_name_claims(*, session: Session, status: str | None, limit: int, c
     page.items = [
         {"id": c.id, "status": c.status, "verifier": c.verifier, "created_at": c.created_at,
          "decided_at": c.decided_at, "note": c.note, "account_id": c.account_id, "person_id": c.person_id,
-         "name": c.name, "id_number_masked": persons[c.person_id].id_masked}
+         "name": c.name if c.status == "pending" else ids.mask_name(c.name),
+         "id_number_masked": persons[c.person_id].id_masked}
         for c in page.items
     ]
     return page

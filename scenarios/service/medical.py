@@ -173,18 +173,20 @@ def _hospital_visit(session: Session, hospital_id: str, visit_id: str) -> Medica
     return visit
 
 
-def get_visit(*, session: Session, settings: Settings, hospital_id: str, visit_id: str) -> VisitView:
+def get_visit(*, session: Session, settings: Settings, actor: Actor, hospital_id: str, visit_id: str) -> VisitView:
     """A visit with its charges and bill, and the patient's line and what is left of it now.
 
-    Not logged as a look at the person's credit: like a charge, it reads the line inside a
-    treatment the patient opened with their code (opening it was logged).
+    The line comes from the person's current level: showing it is a look at their credit, logged
+    (purpose ``medical``) like the eligibility check.
     """
     visit = _hospital_visit(session, hospital_id, visit_id)
     charges = list(session.scalars(select(MedicalCharge).where(MedicalCharge.visit_id == visit.id)
                                    .order_by(MedicalCharge.id)))
     bill = session.scalars(select(MedicalBill).where(MedicalBill.visit_id == visit.id)).one_or_none()
     line = _evaluate(session, settings, hospital_id, visit.person_id)
-    session.commit()  # the person's first credit snapshot may have been stored
+    credit_service.log_query(session=session, actor=actor, org_id=hospital_id, person_id=visit.person_id,
+                             purpose="medical")
+    session.commit()
     return VisitView(visit=visit, name_masked=line.name_masked, line_fen=line.line_fen,
                      available_fen=line.available_fen, charges=charges, bill=bill)
 

@@ -154,3 +154,22 @@ def test_activating_the_active_model_again_rescores_nobody(client: FlaskClient, 
     assert again.status_code == 200 and again.json["active"] is True
     after = client.get(history, headers=resident.headers).json["items"]
     assert [h["id"] for h in after] == [h["id"] for h in before]
+
+
+def test_an_officer_finds_a_persons_records_by_id_number_and_the_look_is_in_their_query_log(
+        client: FlaskClient, factory: Factory, dept: Dept) -> None:
+    resident = factory.user("resident")
+    _ingest(client, dept, resident, ref="LOOK-1")
+    before = client.get("/api/v1/me/credit/queries", headers=resident.headers).json["items"]
+    url = f"/api/v1/departments/{dept.id}/records"
+    by_number = client.get(f"{url}?subject={resident.id_number}", headers=dept.officer.headers)
+    by_id = client.get(f"{url}?subject={resident.person_id}", headers=dept.officer.headers)
+    assert [r["source_ref"] for r in by_number.json["items"]] == ["LOOK-1"]
+    assert by_id.json["items"] == by_number.json["items"]
+    looks = client.get("/api/v1/me/credit/queries", headers=resident.headers).json["items"]
+    assert len(looks) == len(before) + 2 and looks[0]["org_id"] == dept.id and looks[0]["purpose"] == "records"
+    nobody = client.get(f"{url}?subject=per_nobody", headers=dept.officer.headers)
+    assert nobody.status_code == 200 and nobody.json["items"] == []
+    listing = client.get(url, headers=dept.officer.headers)  # the department's own list: no one person looked up
+    assert listing.status_code == 200
+    assert len(client.get("/api/v1/me/credit/queries", headers=resident.headers).json["items"]) == len(looks)

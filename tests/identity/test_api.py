@@ -82,6 +82,21 @@ def test_counter_verification_waits_for_a_department_officer(base_settings, sess
     twice = client.post(f"/api/v1/departments/{department.id}/real-name-claims/{claim.json['id']}/decision",
                         json={"outcome": "approved"}, headers=officer.headers)
     assert twice.status_code == 409 and twice.json["code"] == "claim_decided"
+    assert item["name"] == "周"  # while it waited: the name to check against the card
+    listed = client.get(f"/api/v1/departments/{department.id}/real-name-claims", headers=officer.headers).json
+    [after] = [i for i in listed["items"] if i["id"] == claim.json["id"]]
+    assert after["name"] == "周*"  # decided: masked like everywhere else
+
+
+def test_claims_verified_by_checksum_never_reach_a_counter(client, factory):
+    user = factory.user("account")
+    claim = client.post("/api/v1/me/real-name", json={"name": "钱多多", "id_number": valid_id_number()},
+                        headers=user.headers)
+    assert claim.status_code == 201 and claim.json["status"] == "approved"
+    department = factory.org("department")
+    officer = factory.user("officer", department)
+    listed = client.get(f"/api/v1/departments/{department.id}/real-name-claims", headers=officer.headers).json
+    assert claim.json["id"] not in [i["id"] for i in listed["items"]] and "钱多多" not in str(listed)
 
 
 def test_only_platform_admins_create_organisations(client, factory):

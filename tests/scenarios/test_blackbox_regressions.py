@@ -192,3 +192,30 @@ def test_hospital_staff_list_the_visits_and_put_back_the_policy_they_read(client
     policy["repayment_days"] = 20
     put = client.put(f"{hospital.base}/credit-policy", json=policy, headers=hospital.admin.headers)
     assert put.status_code == 200 and put.json["repayment_days"] == 20 and put.json["is_default"] is False
+
+
+def test_a_visit_shown_again_is_a_look_in_the_patients_query_log(client, factory) -> None:
+    hospital = make_hospital(factory)
+    resident = factory.user("resident")
+    visit = client.post(f"{hospital.base}/visits", json={"code": code_for(client, resident)},
+                        headers=hospital.clinician.headers).json
+    before = len(client.get("/api/v1/me/credit/queries", headers=resident.headers).json["items"])
+    assert client.get(f"{hospital.base}/visits/{visit['id']}", headers=hospital.billing.headers).status_code == 200
+    looks = client.get("/api/v1/me/credit/queries", headers=resident.headers).json["items"]
+    assert len(looks) == before + 1 and (looks[0]["org_id"], looks[0]["purpose"]) == (hospital.id, "medical")
+
+
+def test_a_void_retried_with_its_idempotency_key_gets_the_first_answer(client, factory) -> None:
+    shop = make_shop(factory)
+    offer = make_offer(client, shop, total_quota=5)
+    resident = factory.user("resident")
+    redeemed = client.post(f"{shop.base}/redemptions", json={"code": code_for(client, resident), "offer_id": offer["id"]},
+                           headers={**shop.cashier.headers, "Idempotency-Key": "rdm-1"}).json
+    url, headers = f"{shop.base}/redemptions/{redeemed['id']}/void", {**shop.admin.headers, "Idempotency-Key": "void-1"}
+    first = client.post(url, json={"reason": "误操作"}, headers=headers)
+    again = client.post(url, json={"reason": "误操作"}, headers=headers)
+    assert first.status_code == again.status_code == 200 and again.json == first.json
+    assert again.headers.get("Idempotent-Replayed") == "true" and first.json["status"] == "voided"
+    other = client.post(url, json={"reason": "另一个原因"}, headers=headers)
+    assert other.status_code == 422 and other.json["code"] == "idempotency_key_reused"
+    assert client.get(f"{shop.base}/offers/{offer['id']}").json["remaining_quota"] == 5

@@ -9,6 +9,7 @@ from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from backend.actor import Actor
+from backend.config import Settings
 from backend.credit import scoring
 from backend.credit.models import (
     CreditCategory,
@@ -113,13 +114,23 @@ def my_records(*, session: Session, actor: Actor, status: str | None, limit: int
     return page
 
 
-def department_records(*, session: Session, org_id: str, subject: str | None, category: str | None,
-                       status: str | None, limit: int, cursor: str | None, lang: str) -> Page:
-    """Records this department supplied (every status: the department keeps them for audit)."""
+def department_records(*, session: Session, settings: Settings, actor: Actor, org_id: str, subject: str | None,
+                       category: str | None, status: str | None, limit: int, cursor: str | None,
+                       lang: str) -> Page:
+    """Records this department supplied (every status: the department keeps them for audit).
+
+    ``subject`` names one subject: a person or organisation id, an ID number or a credit code (what
+    the officer ingested by). Looking up one person is a look at that person's credit: it goes to
+    the person's query log (purpose ``records``).
+    """
     stmt = select(CreditRecord).where(CreditRecord.source_org_id == org_id)
     if subject:
-        col = CreditRecord.person_id if subject.startswith("per_") else CreditRecord.org_id
-        stmt = stmt.where(col == subject)
+        person_id, subject_org_id = _named_subject(session, settings, subject)
+        stmt = stmt.where(CreditRecord.person_id == person_id) if person_id is not None \
+            else stmt.where(CreditRecord.org_id == subject_org_id)
+        if person_id:
+            core.log_query(session=session, actor=actor, org_id=org_id, person_id=person_id, purpose="records")
+            session.commit()
     if category:
         stmt = stmt.where(CreditRecord.category == category)
     if status:
@@ -127,6 +138,26 @@ def department_records(*, session: Session, org_id: str, subject: str | None, ca
     page = paginate(session, stmt, CreditRecord.id, limit=limit, cursor=cursor)
     page.items = _record_items(session, page.items, lang)
     return page
+
+
+def _named_subject(session: Session, settings: Settings, subject: str) -> tuple[str | None, str | None]:
+    """(person id, organisation id) of a subject named by id, ID number or credit code; an unknown
+    one names nobody (an empty list, as for an id without records)."""
+    from backend.identity import ids
+    from backend.identity import service as identity_service
+
+    if subject.startswith("per_"):
+        known = session.get(Person, subject)
+        return (known.id if known else "", None)
+    if subject.startswith("org_"):
+        return None, subject
+    number = ids.normalize_id_number(subject)
+    if number is not None:
+        blind = identity_service.blind_index(settings=settings, id_number=number)
+        return session.scalar(select(Person.id).where(Person.id_blind == blind)) or "", None
+    code = ids.normalize_credit_code(subject)
+    org = session.scalar(select(Organisation.id).where(Organisation.credit_code == code)) if code else None
+    return None, org or ""
 
 
 def my_history(*, session: Session, actor: Actor, limit: int, cursor: str | None, lang: str) -> Page:
