@@ -44,6 +44,11 @@ DEFAULT_ENTERPRISE_MODEL: dict[str, Any] = {
     "black_list_level": "D",
 }
 
+# 公共信用综合评价 grades of enterprises (A..D), beside the persons' levels below.
+GRADE_NAMES: dict[str, tuple[str, str]] = {
+    "A": ("信用优秀", "excellent"), "B": ("信用良好", "good"), "C": ("信用一般", "fair"), "D": ("信用较差", "poor"),
+}
+
 LEVEL_NAMES: dict[str, tuple[str, str]] = {
     "AAA": ("优秀", "excellent"), "AA": ("良好", "good"), "A": ("中等", "fair"),
     "B": ("较差", "poor"), "C": ("差", "bad"), "D": ("差", "bad"),
@@ -193,21 +198,31 @@ def compute(records: Iterable[RecordInput], subject: Subject, model: dict[str, A
     return ScoreResult(score=score, level=level, model_version=version, dimensions=dimensions,
                        reasons=_reasons(negatives, black, identity, compliance, n_comp,
                                         welfare_records_pts, n_welfare, rating_pts,
-                                        subject.points_rating),
+                                        subject.points_rating, dishonesty),
                        serious_dishonesty=black, red_list=red, counted=[r.id for r in live])
 
 
 def _reasons(negatives: list[tuple[RecordInput, int]], black: bool, identity: int, compliance: int,
-             n_comp: int, welfare: int, n_welfare: int, rating_pts: int, rating: int) -> list[dict[str, Any]]:
-    """Up to four reasons: the records or dimensions that moved the score most (structured, rendered later)."""
+             n_comp: int, welfare: int, n_welfare: int, rating_pts: int, rating: int,
+             dishonesty: int) -> list[dict[str, Any]]:
+    """Up to four reasons: the records or dimensions that moved the score most (structured, rendered later).
+
+    Each dishonesty record is a reason of its own while their sum is what the score lost; once the
+    cap binds, the records together are one reason with the capped total (listing them one by
+    one would claim more than the score lost, and crowd out the dimensions that added points).
+    """
     candidates: list[tuple[int, int, dict[str, Any]]] = []
     if black:
         blr = next(r for r, _ in negatives if r.category == "black_list")
         candidates.append((10**6, 0, {"kind": "black_list", "record_id": blr.id, "category": blr.category,
                                       "points": 0}))
-    for i, (r, pts) in enumerate(sorted(negatives, key=lambda x: (x[1], x[0].id))):
-        candidates.append((abs(pts), 1 + i, {"kind": "record", "record_id": r.id, "category": r.category,
-                                             "severity": r.severity, "points": pts}))
+    if sum(p for _, p in negatives) < dishonesty:  # capped
+        candidates.append((abs(dishonesty), 1, {"kind": "dimension", "dimension": "dishonesty",
+                                                "points": dishonesty, "count": len(negatives)}))
+    else:
+        for i, (r, pts) in enumerate(sorted(negatives, key=lambda x: (x[1], x[0].id))):
+            candidates.append((abs(pts), 1 + i, {"kind": "record", "record_id": r.id, "category": r.category,
+                                                 "severity": r.severity, "points": pts}))
     if identity:
         candidates.append((identity, 900, {"kind": "dimension", "dimension": "identity", "points": identity}))
     if compliance:
@@ -245,6 +260,10 @@ def render_reason(reason: dict[str, Any], lang: str, category_names: dict[str, t
     if reason.get("dimension") == "identity":
         return f"Real-name verified: {signed} points" if en else f"已完成实名认证：{signed} 分"
     count = reason.get("count", 0)
+    if reason.get("dimension") == "dishonesty":  # the records together, at the dimension's cap
+        if en:
+            return f"{count} dishonesty records, capped at {signed} points"
+        return f"失信记录 {count} 条，扣分达到上限：{signed} 分"
     if en:
         return f"{dim[1].capitalize()}: {count} record(s), {signed} points"
     return f"{dim[0]}记录 {count} 条：{signed} 分"

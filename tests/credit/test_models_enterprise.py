@@ -75,7 +75,7 @@ def test_enterprise_grade_for_its_admin_and_department_officers_only(
     url = f"/api/v1/enterprises/{ent_id}/credit"
     fresh = client.get(url, headers=owner.headers)
     assert fresh.status_code == 200
-    assert (fresh.json["score"], fresh.json["grade"]) == (80, "B")
+    assert (fresh.json["score"], fresh.json["grade"], fresh.json["level_name"]) == (80, "B", "信用良好")
     client.post(dept.batch_url(), json={"records": [
         item("G-1", credit_code=code, severity="serious"),
         item("G-2", credit_code=code, severity="general"),

@@ -166,3 +166,25 @@ def test_add_months_clamps_to_the_end_of_month() -> None:
     start = dt.datetime(2026, 1, 31, 4, 0, tzinfo=dt.UTC)
     assert scoring.add_months(start, 1).astimezone(scoring.SHANGHAI).date() == dt.date(2026, 2, 28)
     assert scoring.add_months(start, 12).astimezone(scoring.SHANGHAI).date() == dt.date(2027, 1, 31)
+
+
+def test_reasons_never_claim_more_than_the_capped_dishonesty_took() -> None:
+    records = ([_negative(i, "administrative_penalty", "serious") for i in range(6)]  # 6 x -150, capped at -500
+               + [_positive(100 + i, POSITIVE[0]) for i in range(30)])             # compliance at its cap
+    result = _score(records, Subject(verified=True))
+    lost = next(d["points"] for d in result.dimensions if d["code"] == "dishonesty")
+    assert lost == MODEL["dishonesty"]["cap"] == -500
+    assert result.reasons[0] == {"kind": "dimension", "dimension": "dishonesty", "points": -500, "count": 6}
+    assert sum(r["points"] for r in result.reasons if r["points"] < 0) == lost
+    assert {"kind": "dimension", "dimension": "compliance", "points": 120, "count": 30} in result.reasons
+    assert "扣分达到上限" in scoring.render_reason(result.reasons[0], "zh", {})
+    uncapped = _score([_negative(i, "administrative_penalty", "serious") for i in range(2)], Subject(verified=True))
+    assert [r["kind"] for r in uncapped.reasons[:2]] == ["record", "record"]  # under the cap: one reason each
+
+
+@settings(max_examples=200, deadline=None)
+@given(positives, negatives, subjects)
+def test_the_negative_reasons_add_up_to_at_most_what_dishonesty_took(pos: list, neg: list, subject: Subject) -> None:
+    result = _score(_records(pos, neg), subject)
+    lost = next(d["points"] for d in result.dimensions if d["code"] == "dishonesty")
+    assert sum(r["points"] for r in result.reasons if r["points"] < 0) >= lost

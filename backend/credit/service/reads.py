@@ -213,6 +213,8 @@ def enterprise_credit(*, session: Session, actor: Actor, org_id: str, lang: str)
         standing = core.recompute(session=session, subject_ids=[org_id], cause="first_read")[org_id]
         session.commit()
     out = _localise(standing, lang)
+    grade_name = scoring.GRADE_NAMES.get(standing.level, ("", ""))
+    out["level_name"] = grade_name[1] if lang == "en" else grade_name[0]
     out.update(org_id=org.id, name=org.name, credit_code=org.credit_code, grade=standing.level,
                serious_dishonesty=standing.serious_dishonesty)
     return out
