@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -60,6 +61,53 @@ def handle_app_error(exc: AppError) -> Response:
     return render_app_error(exc)
 
 
+# marshmallow's per-field messages as a Chinese client reads them (the default language); a schema's
+# own messages, and anything not listed, pass unchanged.
+_ZH_FIELD_MESSAGES = [(re.compile(pattern), zh) for pattern, zh in (
+    (r"^Missing data for required field\.$", "缺少必填字段。"),
+    (r"^Field may not be null\.$", "不能为 null。"),
+    (r"^Unknown field\.$", "未知字段。"),
+    (r"^Invalid input type\.$", "输入类型无效。"),
+    (r"^Invalid type\.$", "类型无效。"),
+    (r"^Invalid value\.$", "值无效。"),
+    (r"^Not a valid string\.$", "不是有效的字符串。"),
+    (r"^Not a valid integer\.$", "不是有效的整数。"),
+    (r"^Not a valid number\.$", "不是有效的数字。"),
+    (r"^Number too large\.$", "数值过大。"),
+    (r"^Special numeric values \(nan or infinity\) are not permitted\.$", "不允许 NaN 或无穷大。"),
+    (r"^Not a valid boolean\.$", "不是有效的布尔值。"),
+    (r"^Not a valid aware datetime\.$", "不是有效的日期时间（须带时区，如 +08:00）。"),
+    (r"^Not a valid (?:naive )?datetime\.$", "不是有效的日期时间。"),
+    (r"^Not a valid date\.$", "不是有效的日期。"),
+    (r"^Not a valid list\.$", "不是有效的列表。"),
+    (r"^Not a valid mapping type\.$", "不是有效的对象。"),
+    (r"^Length must be between (\S+) and (\S+)\.$", r"长度须在 \1 到 \2 之间。"),
+    (r"^Length must be (\S+)\.$", r"长度须为 \1。"),
+    (r"^Longer than maximum length (\S+)\.$", r"长度不能超过 \1。"),
+    (r"^Shorter than minimum length (\S+)\.$", r"长度不能少于 \1。"),
+    (r"^Must be greater than or equal to (\S+) and less than or equal to (\S+)\.$", r"须在 \1 到 \2 之间。"),
+    (r"^Must be greater than or equal to (\S+)\.$", r"须大于或等于 \1。"),
+    (r"^Must be less than or equal to (\S+)\.$", r"须小于或等于 \1。"),
+    (r"^Must be greater than (\S+)\.$", r"须大于 \1。"),
+    (r"^Must be less than (\S+)\.$", r"须小于 \1。"),
+    (r"^Must be one of: (.*)\.$", r"须是以下之一：\1。"),
+    (r"^String does not match expected pattern\.$", "格式不正确。"),
+)]
+
+
+def _in_chinese(errors: Any) -> Any:
+    """The field messages of a 422 in Chinese, keeping their structure (fields, list indexes)."""
+    if isinstance(errors, dict):
+        return {key: _in_chinese(value) for key, value in errors.items()}
+    if isinstance(errors, list):
+        return [_in_chinese(value) for value in errors]
+    if isinstance(errors, str):
+        for pattern, zh in _ZH_FIELD_MESSAGES:
+            if pattern.match(errors):
+                return pattern.sub(zh, errors)
+    return errors
+
+
 def handle_http_exception(exc: HTTPException) -> Response:
     _rollback()
     status = exc.code or 500
@@ -71,6 +119,8 @@ def handle_http_exception(exc: HTTPException) -> Response:
         messages = data["messages"]
         # webargs nests messages by location ({"json": {...}}); clients want the fields.
         errors = messages.get("json", messages) if isinstance(messages, dict) and len(messages) == 1 else messages
+        if request_language() == "zh":
+            errors = _in_chinese(errors)
         return _render("validation_failed", 422, errors=errors, headers=headers)
     if status == 400 and "Invalid JSON" in str(data.get("messages", exc.description)):
         return _render("malformed_json", 400, headers=headers)

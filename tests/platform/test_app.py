@@ -84,6 +84,14 @@ def test_bad_register_bodies_get_a_stable_problem_code(client, body, status, cod
     assert response.json["code"] == code
 
 
+def test_field_messages_come_in_the_requested_language(client):
+    body = {"phone": "13800000000", "admin": True}
+    zh = client.post("/api/v1/auth/register", json=body).json["errors"]
+    assert zh == {"password": ["缺少必填字段。"], "admin": ["未知字段。"]}
+    en = client.post("/api/v1/auth/register", json=body, headers={"Accept-Language": "en"}).json["errors"]
+    assert en == {"password": ["Missing data for required field."], "admin": ["Unknown field."]}
+
+
 def test_malformed_json_and_oversize_bodies_are_4xx(client, settings):
     bad = client.post("/api/v1/auth/register", data="{not json", content_type="application/json")
     assert bad.status_code == 400 and bad.json["code"] == "malformed_json"
