@@ -62,7 +62,7 @@ class Settings:
     redemption_void_window_s: int = 24 * 3600  # a merchant admin may void a redemption this long
     idempotency_ttl_s: int = 24 * 3600
     idempotency_lock_ttl_s: int = 30
-    max_content_length: int = 2 * 1024 * 1024
+    max_content_length: int = 8 * 1024 * 1024  # a full batch: 1,000 records with decisions of up to 2,000 characters
     page_size_default: int = 20
     page_size_max: int = 100
     public_base_url: str = "http://127.0.0.1:8000"

@@ -173,3 +173,13 @@ def test_an_officer_finds_a_persons_records_by_id_number_and_the_look_is_in_thei
     listing = client.get(url, headers=dept.officer.headers)  # the department's own list: no one person looked up
     assert listing.status_code == 200
     assert len(client.get("/api/v1/me/credit/queries", headers=resident.headers).json["items"]) == len(looks)
+
+
+def test_a_full_batch_with_long_decisions_fits_in_one_request(client: FlaskClient, factory: Factory,
+                                                             dept: Dept) -> None:
+    resident = factory.user("resident")
+    decision = "依法作出行政处罚决定" * 150  # 1,500 characters: 4.5 KB of UTF-8
+    records = [item(f"BIG-{i:04d}", id_number=resident.id_number, decision=decision) for i in range(1000)]
+    response = client.post(dept.batch_url(), json={"records": records}, headers=dept.headers)
+    assert response.status_code == 200, response.status_code
+    assert response.json["created"] == 1000
