@@ -9,7 +9,6 @@ member whose roles do not allow the action.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
@@ -18,7 +17,6 @@ import marshmallow as ma
 from flask import Response, current_app, g, request
 from flask_smorest import Blueprint
 from redis import Redis
-from webargs.flaskparser import FlaskParser
 
 from backend.actor import Actor
 from backend.config import Settings
@@ -321,20 +319,5 @@ def page_schema(item_schema: type[ma.Schema]) -> type[ma.Schema]:
     return _PAGE_SCHEMAS[name]
 
 
-class _ArgumentsParser(FlaskParser):
-    """webargs' Flask parser, with a body nested deeper than the JSON decoder can follow
-    (``[[[[...``) refused as malformed JSON (400) like any other undecodable body."""
-
-    def _raw_load_json(self, req: Any) -> Any:
-        try:
-            return super()._raw_load_json(req)
-        except RecursionError as exc:
-            raise json.JSONDecodeError("nested too deeply", "<request body>", 0) from exc
-
-
-class AppBlueprint(Blueprint):
-    ARGUMENTS_PARSER = _ArgumentsParser()
-
-
 def make_blueprint(name: str, import_name: str, description: str) -> Blueprint:
-    return AppBlueprint(name, import_name, description=description)
+    return Blueprint(name, import_name, description=description)
