@@ -89,7 +89,9 @@ def rebase_quota(session: Session, offer: Offer) -> None:
     lowered below what was used keeps no trace of the excess, so a void or a new total must not
     give back places that were never there. The caller has locked the offer row: a redemption
     takes its quota under that lock and holds it to its commit, so every quota-taking redemption
-    is committed (and counted by the statement below) or waits for the caller's commit.
+    is committed (and counted by the statement below) or waits for the caller's commit. One gap
+    stays: a redemption that read the offer while it had no quota takes none, so one still in
+    flight when a quota is first set commits uncounted (one place over, per such redemption).
     """
     if offer.total_quota is None:
         offer.remaining_quota = None
