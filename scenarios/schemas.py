@@ -307,17 +307,11 @@ class MedicalVisitSummarySchema(BaseSchema):
     settled_at = fields.DateTime(dump_only=True, allow_none=True)
 
 
-class MedicalVisitSchema(BaseSchema):
-    id = fields.String(dump_only=True)
-    hospital_id = fields.String(dump_only=True)
-    status = fields.String(dump_only=True)
-    level = fields.String(dump_only=True)
-    name_masked = fields.String(dump_only=True)
-    total_fen = fields.Integer(dump_only=True)
+class MedicalVisitSchema(MedicalVisitSummarySchema):
+    """One visit: the summary, the patient's line now, the charges and the bill."""
+
     line_fen = fields.Integer(dump_only=True)
     available_fen = fields.Integer(dump_only=True)
-    opened_at = fields.DateTime(dump_only=True)
-    settled_at = fields.DateTime(dump_only=True, allow_none=True)
     charges = fields.List(fields.Nested(MedicalChargeSchema), dump_only=True)
     bill = fields.Nested(MedicalBillSchema, dump_only=True, allow_none=True)
 
