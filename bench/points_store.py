@@ -179,19 +179,21 @@ def main() -> None:
         code_sets = [fx.codes(data["residents"], CODES_PER_RUN) for _ in range(rounds + 1)]
         cashier_headers = {**data["cashier"].headers, "Content-Type": "application/json"}
         redeem_path = f"/api/v1/villages/{data['village']}/store-redemptions"
-        with h.gunicorn("backend.wsgi:app") as app_srv, h.gunicorn("bench.points_store:raw_app()") as raw_srv:
+        with h.gunicorn("backend.wsgi:app") as app_srv, h.gunicorn("bench.points_store:raw_app()") as raw_srv, \
+                h.gunicorn("bench.reference:bare_app()") as bare_srv:
             check_code = fx.codes(data["residents"][1:2], 1)[0]
             h.expect(201, "POST", app_srv.url + redeem_path, headers=cashier_headers,
                      body={"code": check_code, "item_id": data["item"], "quantity": 1})
             h.expect(201, "POST", raw_srv.url + "/raw", body={"account_id": "raw1", "cost": PRICE})
             raw_bodies = _raw_bodies(CODES_PER_RUN)
-            runs: dict[str, list[h.Result]] = {"product": [], "raw": []}
+            runs: dict[str, list[h.Result]] = {"product": [], "raw": [], "bare": []}
             if h.WARMUP_S > 0:
                 h.log("warm-up")
                 h.wrk(app_srv.url + redeem_path, connections=h.CONNECTIONS, duration_s=h.WARMUP_S,
                       headers=cashier_headers, lua=_bodies_lua(_redeem_bodies(code_sets[0], data["item"]), "w"))
                 h.wrk(raw_srv.url + "/raw", connections=h.CONNECTIONS, duration_s=h.WARMUP_S,
                       headers={"Content-Type": "application/json"}, lua=_bodies_lua(raw_bodies, "w"))
+                h.wrk(bare_srv.url + "/bare", connections=h.CONNECTIONS, duration_s=h.WARMUP_S)
             for round_no in range(1, rounds + 1):
                 product = h.wrk(app_srv.url + redeem_path, connections=h.CONNECTIONS, duration_s=h.DURATION_S,
                                 headers=cashier_headers, server=app_srv,
@@ -199,14 +201,18 @@ def main() -> None:
                 raw = h.wrk(raw_srv.url + "/raw", connections=h.CONNECTIONS, duration_s=h.DURATION_S,
                             headers={"Content-Type": "application/json"}, server=raw_srv,
                             lua=_bodies_lua(raw_bodies, f"r{round_no}"))
+                bare = h.wrk(bare_srv.url + "/bare", connections=h.CONNECTIONS, duration_s=h.DURATION_S,
+                             server=bare_srv)
                 runs["product"].append(product)
                 runs["raw"].append(raw)
+                runs["bare"].append(bare)
                 h.log(f"round {round_no}/{rounds} product: {product}")
                 h.log(f"round {round_no}/{rounds} raw:     {raw}")
+                h.log(f"round {round_no}/{rounds} bare:    {bare}")
         checks = _checks(fx, data)
     h.flush_redis()
 
-    product, raw = h.median_result(runs["product"]), h.median_result(runs["raw"])
+    product, raw, bare = (h.median_result(runs[k]) for k in ("product", "raw", "bare"))
     ratio = h.paired_ratio(runs["product"], runs["raw"])
 
     def ok_rate(results: list[h.Result]) -> float:
@@ -216,11 +222,11 @@ def main() -> None:
 
     product_ok, raw_ok = ok_rate(runs["product"]), ok_rate(runs["raw"])
     report = h.Report("points", "Points: concurrent 积分超市 redemptions", method=(
-        "Module `bench/points_store.py`. Two servers side by side, each gunicorn with `backend/gunicorn.conf.py`, "
+        "Module `bench/points_store.py`. Three servers side by side (product, raw, bare Flask), each gunicorn with `backend/gunicorn.conf.py`, "
         f"2 sync workers, on 127.0.0.1, PostgreSQL database `{h.DATABASE_NAME}` freshly migrated, Redis "
         f"db {h.REDIS_URL.rsplit('/', 1)[-1]}. "
         f"wrk: 2 threads, {h.CONNECTIONS} connections; warm-up {h.WARMUP_S:g} s each, then {rounds} interleaved "
-        f"rounds of {h.DURATION_S:g} s (product, raw; repeat); figures are medians over the rounds. "
+        f"rounds of {h.DURATION_S:g} s (product, raw, bare Flask; repeat); figures are medians over the rounds. "
         f"{RESIDENTS} residents on one village's roll; every {TIGHT_EVERY}th can afford only {TIGHT_BALANCE} "
         "redemptions (the rest of their attempts are 409 `insufficient_points`, counted as non-2xx), the others "
         f"{RICH_BALANCE:,}. Product: `POST /api/v1/villages/{{id}}/store-redemptions` with one cashier's token, "
@@ -231,7 +237,8 @@ def main() -> None:
         "the product's. Every store redemption also writes the transaction, two entries, the store balance, "
         "the stock, the redemption row and the idempotency record, and consumes the code in Redis."
     ))
-    report.results_table([("POST store-redemptions (product)", product), ("POST /raw (UPDATE + INSERT)", raw)],
+    report.results_table([("POST store-redemptions (product)", product), ("POST /raw (UPDATE + INSERT)", raw),
+                          ("GET /bare (bare Flask, bench/reference.py)", bare)],
                          caption="HTTP (medians over the rounds)")
     report.table(["load", *(f"round {i + 1} req/s" for i in range(rounds))],
                  [(label, *(r.requests_per_s for r in rs)) for label, rs in runs.items()], caption="Every round")
@@ -239,6 +246,8 @@ def main() -> None:
         ("successful redemptions/s (product, median)", product_ok),
         ("successful transactions/s (raw, median)", raw_ok),
         ("product ÷ raw (req/s, paired by round)", ratio),
+        ("product ÷ bare Flask (req/s, paired by round)", h.paired_ratio(runs["product"], runs["bare"])),
+        ("raw ÷ bare Flask (req/s, paired by round)", h.paired_ratio(runs["raw"], runs["bare"])),
         ("CPU ms/req product (app + db)", product.cpu_ms),
         ("CPU ms/req raw (app + db)", raw.cpu_ms),
         ("raw CPU/req ÷ product CPU/req (capacity ratio when CPU-bound)", h.ratio(raw.cpu_ms, product.cpu_ms)),

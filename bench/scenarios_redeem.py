@@ -231,7 +231,8 @@ def main() -> None:
         code_sets = [fx.codes(data["residents"], CODES_PER_ROUND) for _ in range(rounds + 2)]
         headers = {**data["cashier"].headers, "Content-Type": "application/json"}
         with h.gunicorn("backend.wsgi:app") as app_srv, \
-                h.gunicorn("bench.scenarios_redeem:raw_app()") as raw_srv:
+                h.gunicorn("bench.scenarios_redeem:raw_app()") as raw_srv, \
+                h.gunicorn("bench.reference:bare_app()") as bare_srv:
             check = fx.codes(data["residents"][1:2], 1)[0]
             base = f"{app_srv.url}/api/v1/merchants/{data['merchant']}"
             scan = h.expect(200, "POST", base + "/scans", headers=data["cashier"].headers, body={"code": check})
@@ -248,7 +249,7 @@ def main() -> None:
                       lua=_raw_lua(data["residents"]), **options)
             me_url, me_headers = app_srv.url + "/api/v1/me", data["residents"][0].headers
             h.expect(200, "GET", me_url, headers=me_headers)
-            runs: dict[str, list[h.Result]] = {"product": [], "raw": [], "me": []}
+            runs: dict[str, list[h.Result]] = {"product": [], "raw": [], "me": [], "bare": []}
             rates: list[float] = []
             for round_no in range(1, rounds + 1):
                 before = _redemptions(fx)
@@ -263,9 +264,12 @@ def main() -> None:
                 runs["product"].append(product)
                 runs["raw"].append(raw)
                 runs["me"].append(me)
+                runs["bare"].append(h.wrk(bare_srv.url + "/bare", duration_s=h.DURATION_S, server=bare_srv,
+                                          connections=THREADS, threads=THREADS))
                 h.log(f"round {round_no}/{rounds} scan+redeem: {product} -> {rates[-1]:.0f} redemptions/s")
                 h.log(f"round {round_no}/{rounds} raw:         {raw}")
                 h.log(f"round {round_no}/{rounds} GET /me:     {me}")
+                h.log(f"round {round_no}/{rounds} bare Flask:  {runs['bare'][-1]}")
             low = h.wrk(base + "/scans", duration_s=h.DURATION_S, headers=headers, server=app_srv, method="POST",
                         connections=LOW_CONNECTIONS, threads=LOW_CONNECTIONS,
                         lua=_counter_lua(code_sets[rounds + 1], data["merchant"], data["offer"], "low",
@@ -277,7 +281,7 @@ def main() -> None:
 
     import statistics
 
-    product, raw, me = (h.median_result(runs[name]) for name in ("product", "raw", "me"))
+    product, raw, me, bare = (h.median_result(runs[name]) for name in ("product", "raw", "me", "bare"))
     # The ceiling: a redemption that cost no more than two of the cheapest authenticated requests.
     ceilings = [m.requests_per_s / 2 / r.requests_per_s for m, r in zip(runs["me"], runs["raw"], strict=True)
                 if r.requests_per_s]
@@ -288,12 +292,12 @@ def main() -> None:
     ratios = [rate / r.requests_per_s for rate, r in zip(rates, runs["raw"], strict=True) if r.requests_per_s]
     ratio = float(statistics.median(ratios)) if ratios else 0.0
     report = h.Report("scenarios", "信易+: redemptions at the merchant counter, each after a scan", method=(
-        "Two servers side by side, each gunicorn with `backend/gunicorn.conf.py`, 2 sync workers, on 127.0.0.1, "
+        "Three servers side by side (product, raw, bare Flask), each gunicorn with `backend/gunicorn.conf.py`, 2 sync workers, on 127.0.0.1, "
         f"PostgreSQL database `{h.DATABASE_NAME}` freshly migrated, Redis db {h.REDIS_URL.rsplit('/', 1)[-1]}. "
         f"wrk: {THREADS} threads × 1 connection ({THREADS} connections), so every connection alternates "
         "`POST /merchants/{id}/scans` and `POST /merchants/{id}/redemptions` for the same fresh code; "
-        f"warm-up {h.WARMUP_S:g} s each, then {rounds} interleaved rounds of {h.DURATION_S:g} s (product, raw; "
-        f"repeat); figures are medians over the rounds. {RESIDENTS} verified residents (level A), one offer with "
+        f"warm-up {h.WARMUP_S:g} s each, then {rounds} interleaved rounds of {h.DURATION_S:g} s (product, raw, "
+        f"GET /me, bare Flask; repeat); figures are medians over the rounds. {RESIDENTS} verified residents (level A), one offer with "
         "a per-person limit (usage row: one INSERT … ON CONFLICT DO UPDATE … WHERE used < limit) and a quota "
         "(conditional UPDATE), one cashier token, a fresh Idempotency-Key per redemption, codes pre-issued "
         "through `backend.qr.service.issue` and never reused. Redemptions/s = redemption rows written during "
@@ -303,12 +307,14 @@ def main() -> None:
     ))
     report.results_table([("scan + redeem, alternating (product)", product), ("POST /raw (UPDATE + INSERT)", raw),
                           ("GET /me (product; the cheapest authenticated request)", me),
+                          ("GET /bare (bare Flask, bench/reference.py)", bare),
                           (f"scan + redeem at {LOW_CONNECTIONS} connections (extra, one run)", low)],
                          caption="HTTP (medians over the rounds; the product rows count scans and redemptions)")
     report.table(["load", *(f"round {i + 1}" for i in range(rounds))],
                  [("redemptions/s (product)", *rates),
                   ("transactions/s (raw)", *(r.requests_per_s for r in runs["raw"])),
-                  ("GET /me req/s (product)", *(r.requests_per_s for r in runs["me"]))], caption="Every round")
+                  ("GET /me req/s (product)", *(r.requests_per_s for r in runs["me"])),
+                  ("GET /bare req/s (bare Flask)", *(r.requests_per_s for r in runs["bare"]))], caption="Every round")
     report.table(["figure", "value"], [
         ("redemptions/s, each after a scan (median)", redemption_rate),
         ("raw transactions/s (median, successful)", raw_rate),
@@ -317,6 +323,10 @@ def main() -> None:
         ("CPU ms per request, raw (app + db)", raw.cpu_ms),
         ("CPU ms per request, GET /me (app + db)", me.cpu_ms),
         ("ceiling: (GET /me req/s ÷ 2) ÷ raw transactions/s (paired by round)", ceiling),
+        ("redemptions ÷ bare Flask req/s (paired by round)",
+         float(statistics.median(rate / b.requests_per_s for rate, b in zip(rates, runs["bare"], strict=True)
+                                 if b.requests_per_s)) if runs["bare"] else 0.0),
+        ("raw transactions ÷ bare Flask req/s (paired by round)", h.paired_ratio(runs["raw"], runs["bare"])),
     ], caption="Ratios")
     single_winner = race.get("201", 0) == 1 and race.get("409", 0) == 49
     consistent = checks["redemptions"] == checks["quota_taken"] == checks["usage_counted"]
