@@ -36,6 +36,8 @@ def expire(as_of: dt.datetime) -> None:
     """End the publicity periods due by a date and recompute the subjects concerned."""
     from backend.credit import service
 
+    if not 2000 <= as_of.year <= 2100:  # the platform's calendar (and no date arithmetic overflows)
+        raise click.BadParameter("a day between 2000-01-01 and 2100-12-31", param_hint="--as-of")
     moment = dt.datetime.combine(as_of.date() + dt.timedelta(days=1), dt.time(), tzinfo=scoring.SHANGHAI)
     with session_scope(current_app.extensions["session_factory"]) as session:
         records, subjects = service.expire(session=session, as_of=moment.astimezone(dt.UTC))

@@ -98,11 +98,22 @@ class ModelError(ValueError):
     """The parameters of a score model are not usable."""
 
 
+MODEL_NUMBER_LIMIT = 100_000  # far beyond any sensible score, far below what a database integer holds
+
+
 def validate_model(params: Any, kind: str | None = None) -> dict[str, Any]:
     """Check a model's parameters have the shape of the defaults (numbers where numbers go) and,
     for a ``kind`` of subject (person / enterprise), that kind's levels."""
     if not isinstance(params, dict):
         raise ModelError("params must be an object")
+    unknown = sorted(set(params) - set(DEFAULT_PERSON_MODEL))
+    if unknown:
+        raise ModelError(f"unknown parameter {unknown[0]}")
+    numbers = [params.get(k) for k in ("base", "min", "max")] + [
+        v for part in params.values() if isinstance(part, dict) for v in part.values()] + [
+        x[1] for x in params.get("levels") or [] if isinstance(x, list) and len(x) == 2]
+    if any(isinstance(n, int) and not -MODEL_NUMBER_LIMIT <= n <= MODEL_NUMBER_LIMIT for n in numbers):
+        raise ModelError(f"numbers must lie within ±{MODEL_NUMBER_LIMIT:,}")
     for key in ("base", "min", "max"):
         if not isinstance(params.get(key), int):
             raise ModelError(f"{key} must be an integer")

@@ -115,3 +115,10 @@ def test_officers_see_whom_a_commitment_binds_masked(client, factory, desk):
                                              headers=desk.officer.headers).json["items"]}
     assert listed[online["id"]]["subject"]["name"] == "欧***"
     assert resident.id_number not in str(listed) and listed[paper["id"]]["subject"] == paper["subject"]
+
+
+def test_the_default_range_of_stats_stays_inside_the_calendar(client, desk):
+    response = client.get(f"/api/v1/departments/{desk.dept_id}/commitments/stats?to=2000-06",
+                          headers=desk.officer.headers)
+    assert response.status_code == 200
+    assert [i["month"] for i in response.json["items"]][:1] == ["2000-01"]

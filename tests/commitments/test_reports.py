@@ -107,3 +107,20 @@ def test_a_report_shows_only_records_that_stand(client, factory, session, settin
     assert sorted(r["status"] for r in view["records"]) == ["active", "disputed"]
     own = client.get("/api/v1/me/credit/records", headers=resident.headers)
     assert own.status_code == 200 and len(own.json["items"]) == 5  # the subject still sees all of them
+
+
+def test_a_report_leaves_out_minor_records_and_those_past_their_publicity(client, factory, session, settings):
+    from backend.credit.models import CreditRecord
+
+    department = factory.org("department")
+    resident = factory.user("resident")
+    _record(session, settings, department, ref="general", person_id=resident.person_id)
+    _record(session, settings, department, ref="minor", person_id=resident.person_id, severity="minor")
+    _record(session, settings, department, ref="ended", person_id=resident.person_id)
+    session.execute(CreditRecord.__table__.update().where(  # its publicity ended; the expiry job has not run
+        CreditRecord.source_ref == "ended", CreditRecord.person_id == resident.person_id)
+        .values(publicity_end=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)))
+    session.commit()
+    report = client.post("/api/v1/me/credit/reports", json={"purpose": "招投标"}, headers=resident.headers).json
+    view = client.get(f"/api/v1/public/reports/{report['public_id']}").json
+    assert [(r["severity"], r["status"]) for r in view["records"]] == [("general", "active")]

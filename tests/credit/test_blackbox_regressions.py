@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from backend.credit.models import CreditStanding
 from backend.credit.scoring import DEFAULT_PERSON_MODEL
-from tests.credit.conftest import Dept, item
+from tests.credit.conftest import Dept, days_ago, item
 from tests.credit.test_disputes import _ingest
 from tests.factories import Factory, valid_credit_code
 
@@ -183,3 +183,56 @@ def test_a_full_batch_with_long_decisions_fits_in_one_request(client: FlaskClien
     response = client.post(dept.batch_url(), json={"records": records}, headers=dept.headers)
     assert response.status_code == 200, response.status_code
     assert response.json["created"] == 1000
+
+
+def test_dates_before_2000_are_a_per_item_error_and_corrections_are_held_to_the_same_rule(
+        client: FlaskClient, factory: Factory, dept: Dept) -> None:
+    resident = factory.user("resident")
+    records = [item("OLD-GOOD", id_number=resident.id_number),
+               item("OLD-1", id_number=resident.id_number, occurred_at="0001-01-01T00:00:00+08:00"),
+               item("OLD-2", id_number=resident.id_number, occurred_at="1999-12-31T23:00:00+08:00")]
+    results = {r["source_ref"]: r for r in client.post(dept.batch_url(), json={"records": records},
+                                                        headers=dept.headers).json["items"]}
+    assert results["OLD-GOOD"]["result"] == "created"
+    assert results["OLD-1"]["error"]["code"] == results["OLD-2"]["error"]["code"] == "invalid_record"
+    record_id = results["OLD-GOOD"]["id"]
+    objection = client.post("/api/v1/me/credit/objections", headers=resident.headers,
+                            json={"record_id": record_id, "reason": "日期不对"}).json
+    decided = client.post(f"/api/v1/departments/{dept.id}/objections/{objection['id']}/decision", headers=dept.headers,
+                          json={"outcome": "corrected", "corrections": {"occurred_at": "0001-01-01T00:00:00+08:00"}})
+    assert decided.status_code == 422 and decided.json["code"] == "invalid_record"
+
+
+def test_a_repair_is_not_approved_for_a_record_an_objection_made_positive(
+        client: FlaskClient, factory: Factory, dept: Dept) -> None:
+    resident = factory.user("resident")
+    record_id = _ingest(client, dept, resident, ref="FLIP-1", occurred_at=days_ago(400))
+    repair = client.post("/api/v1/me/credit/repairs", headers=resident.headers,
+                         json={"record_id": record_id, "statement": "已整改"})
+    assert repair.status_code == 201, repair.json
+    objection = client.post("/api/v1/me/credit/objections", headers=resident.headers,
+                            json={"record_id": record_id, "reason": "这是表彰"}).json
+    corrected = client.post(f"/api/v1/departments/{dept.id}/objections/{objection['id']}/decision",
+                            headers=dept.headers, json={"outcome": "corrected",
+                                                        "corrections": {"category": "honour", "polarity": "positive"}})
+    assert corrected.status_code == 200
+    approved = client.post(f"/api/v1/departments/{dept.id}/repairs/{repair.json['id']}/decision",
+                           headers=dept.headers, json={"outcome": "approved", "note": "ok"})
+    assert approved.status_code == 409 and approved.json["code"] == "not_repairable"
+    mine = client.get("/api/v1/me/credit/records", headers=resident.headers).json["items"]
+    assert [(r["category"], r["status"]) for r in mine if r["id"] == record_id] == [("honour", "active")]
+
+
+def test_a_score_model_with_unbounded_numbers_or_unknown_keys_is_invalid(client: FlaskClient, factory: Factory) -> None:
+    admin = factory.user("admin")
+    for change in ({"max": 10**19}, {"identity": {"verified": 10**19}}, {"extra": 1}):
+        params = {**copy.deepcopy(DEFAULT_PERSON_MODEL), **change}
+        response = client.post("/api/v1/credit/models", headers=admin.headers,
+                               json={"version": f"t-{len(str(change))}", "subject_kind": "person", "params": params})
+        assert response.status_code == 422 and response.json["code"] == "invalid_model", change
+
+
+def test_the_credit_and_medical_jobs_refuse_days_outside_the_calendar(app: Flask) -> None:
+    for args in (["credit", "expire", "--as-of", "9999-12-31"], ["medical", "mark-overdue", "--as-of", "1999-12-31"]):
+        result = app.test_cli_runner().invoke(args=args)
+        assert result.exit_code == 2 and "2000-01-01" in result.output, result.output

@@ -325,7 +325,8 @@ def stats(*, session: Session, settings: Settings, department_id: str, from_mont
     """Online and offline (paper) commitments signed per month (Asia/Shanghai) and the paperless share."""
     today = utcnow().astimezone(SHANGHAI).date()
     end = _month(to_month) if to_month else (today.year, today.month)
-    start = _month(from_month) if from_month else ((end[0] - 1, end[1] + 1) if end[1] < 12 else (end[0], 1))
+    start = _month(from_month) if from_month else max(  # the last 12 months, within the platform's calendar
+        (end[0] - 1, end[1] + 1) if end[1] < 12 else (end[0], 1), (2000, 1))
     if start > end or (end[0] - start[0]) * 12 + end[1] - start[1] >= 120:  # ten years at most
         raise Invalid("invalid_month")
     lower = dt.datetime(start[0], start[1], 1, tzinfo=SHANGHAI)

@@ -72,7 +72,7 @@ def issue(*, session: Session, settings: Settings, actor: Actor, on_behalf_of: s
 
         grade = enterprise_credit(session=session, actor=actor, org_id=org_id or "", lang="zh")
         standing = {"score": grade.get("score"), "level": grade.get("grade"),
-                    "level_name": f"{grade.get('grade')} 级", "model_version": grade.get("model_version"),
+                    "level_name": grade.get("level_name"), "model_version": grade.get("model_version"),
                     "serious_dishonesty": grade.get("serious_dishonesty")}
     records = credit_service.list_subject_records(session=session, person_id=person_id, org_id=org_id)
     names: dict[str, str] = {}

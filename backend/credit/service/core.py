@@ -346,7 +346,12 @@ def _parse_time(value: Any) -> dt.datetime:
         raise Invalid("invalid_record", field="occurred_at")
     if moment.tzinfo is None:  # a local time from a Chinese department: Beijing time
         moment = moment.replace(tzinfo=scoring.SHANGHAI)
+    if moment < EARLIEST_OCCURRED:  # the platform's calendar; publicity periods of centuries ago overflow
+        raise Invalid("invalid_record", field="occurred_at")
     return moment.astimezone(dt.UTC)
+
+
+EARLIEST_OCCURRED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -644,17 +649,19 @@ def list_subject_records(*, session: Session, person_id: str | None = None,
                          org_id: str | None = None) -> list[CreditRecord]:
     """The records of a subject that others may be shown (sealed credit reports), newest first.
 
-    Only those that stand: ``active`` or ``disputed`` (under objection, still counted). A revoked
-    record was wrong, a repaired one is "no longer counted or shown to others" (DOMAIN.md), an
-    expired one is past its publicity period: all three stay for audit and the subject's own
-    record list, never in a document handed to a third party.
+    Only those that stand and are published: ``active`` or ``disputed`` (under objection, still
+    counted) and inside their publicity period, whether or not the expiry job has run yet; minor
+    negative records never ("minor not published", DOMAIN.md). A revoked record was wrong, a
+    repaired one is "no longer counted or shown to others", an expired one is past its publicity:
+    all stay for audit and the subject's own record list, never in a document for a third party.
     """
     if (person_id is None) == (org_id is None):
         raise Invalid("subject_required")
     col = CreditRecord.person_id if person_id is not None else CreditRecord.org_id
-    return list(session.scalars(select(CreditRecord).where(col == (person_id or org_id),
-                                                           CreditRecord.status.in_(SHOWN_TO_OTHERS))
-                                .order_by(CreditRecord.occurred_at.desc(), CreditRecord.id.desc())))
+    return list(session.scalars(select(CreditRecord).where(
+        col == (person_id or org_id), CreditRecord.status.in_(SHOWN_TO_OTHERS), CreditRecord.publicity_end > utcnow(),
+        or_(CreditRecord.polarity != "negative", CreditRecord.severity.is_(None), CreditRecord.severity != "minor"),
+    ).order_by(CreditRecord.occurred_at.desc(), CreditRecord.id.desc())))
 
 
 def _on_verified(session: Session, person_id: str) -> None:

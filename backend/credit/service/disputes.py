@@ -142,7 +142,7 @@ def _apply_corrections(session: Session, record: CreditRecord, corrections: dict
     occurred = record.occurred_at
     if "occurred_at" in corrections:
         value = corrections["occurred_at"]
-        occurred = value if isinstance(value, dt.datetime) else core._parse_time(value)  # noqa: SLF001
+        occurred = core._parse_time(value)  # noqa: SLF001  # the batch's rules: aware, not before 2000
         if occurred > utcnow():
             raise Invalid("occurred_in_future")
     if "decision" in corrections:
@@ -157,14 +157,19 @@ def _apply_corrections(session: Session, record: CreditRecord, corrections: dict
 # --------------------------------------------------------------------------- repairs
 
 
+def _repairable(session: Session, record: CreditRecord) -> bool:
+    """A negative general or serious record of a category that allows repair (DOMAIN.md)."""
+    return (record.polarity == "negative" and record.severity in ("general", "serious")
+            and core.categories(session=session)[record.category].repairable)
+
+
 def apply_repair(*, session: Session, actor: Actor, record_id: str, statement: str,
                  commitment_id: str | None = None) -> CreditRepair:
     """Apply to repair a negative general/serious record after its minimum publicity period."""
     record = _own_record(session, actor, record_id)
-    cats = core.categories(session=session)
-    category = cats[record.category]
-    if record.polarity != "negative" or record.severity not in ("general", "serious") or not category.repairable:
+    if not _repairable(session, record):
         raise Invalid("not_repairable")
+    category = core.categories(session=session)[record.category]
     if record.status not in ("active", "disputed"):
         raise Conflict("record_closed", record_status=record.status)
     earliest = core.publicity_min_end(category, record)
@@ -223,6 +228,8 @@ def decide_repair(*, session: Session, actor: Actor, org_id: str, repair_id: str
         assert record is not None
         if record.status not in ("active", "disputed"):
             raise Conflict("record_closed", record_status=record.status)
+        if not _repairable(session, record):  # an objection corrected it meanwhile (to positive, minor...)
+            raise Conflict("not_repairable")
         record.status = "repaired"
         record.updated_at = now
         session.flush()
