@@ -57,7 +57,7 @@ class RuleListQuerySchema(BaseSchema):
 
 
 class ResidentCreateSchema(BaseSchema):
-    phone = fields.String(required=True, validate=validate.Regexp(r"^1\d{10}$", error="a mainland mobile number"))
+    phone = fields.String(required=True, validate=validate.Regexp(r"^1[0-9]{10}$", error="a mainland mobile number"))
 
 
 class ResidentSchema(BaseSchema):

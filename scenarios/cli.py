@@ -22,9 +22,10 @@ def mark_overdue(as_of: dt.datetime | None) -> None:
     """Mark bills unpaid after their due day overdue and write one default record per bill."""
     from scenarios.service import medical
 
-    day = as_of.date() if as_of else local_date(dt.datetime.now(dt.UTC))
-    if not 2000 <= day.year <= 2100:  # the platform's calendar (the default record's dates must compute)
-        raise click.BadParameter("a day between 2000-01-01 and 2100-12-31", param_hint="--as-of")
+    today = local_date(dt.datetime.now(dt.UTC))
+    day = as_of.date() if as_of else today
+    if not dt.date(2000, 1, 1) <= day <= today:  # a bill is overdue only once its due day has really passed
+        raise click.BadParameter(f"a day between 2000-01-01 and today ({today.isoformat()})", param_hint="--as-of")
     settings = current_app.extensions["settings"]
     with session_scope(current_app.extensions["session_factory"]) as session:
         marked = medical.mark_overdue(session=session, settings=settings, as_of=day)

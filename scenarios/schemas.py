@@ -16,7 +16,7 @@ from scenarios.eligibility import LEVELS, MEDICAL_LEVELS, PERIODS
 
 _MAX_FEN = 100_000_000  # ¥1,000,000: far above any line; keeps integers sane
 _CODE = validate.Regexp(r"^[a-z][a-z0-9_]{1,39}$", error="lower-case letters, digits and _, 2-40 characters")
-_MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="YYYY-MM")
+_MONTH = validate.Regexp(r"^[0-9]{4}-(0[1-9]|1[0-2])$", error="YYYY-MM")
 PAYMENT_METHODS = ("cash", "wechat", "alipay", "card", "insurance", "transfer")
 
 
@@ -137,7 +137,7 @@ class OfferSchema(BaseSchema):
 
 class OfferFilterSchema(BaseSchema):
     scenario = fields.String(load_default=None, validate=validate.Length(max=40))
-    region = fields.String(load_default=None, validate=validate.Regexp(r"^\d{2,12}$"))
+    region = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{2,12}$"))
 
 
 class OfferQuerySchema(PageQuerySchema, OfferFilterSchema):

@@ -123,8 +123,8 @@ class OfflineCommitmentSchema(BaseSchema):
 
 
 class CommitmentStatsQuerySchema(BaseSchema):
-    from_month = f.String(load_default=None, data_key="from", validate=validate.Regexp(r"^\d{4}-\d{2}$"))
-    to_month = f.String(load_default=None, data_key="to", validate=validate.Regexp(r"^\d{4}-\d{2}$"))
+    from_month = f.String(load_default=None, data_key="from", validate=validate.Regexp(r"^[0-9]{4}-[0-9]{2}$"))
+    to_month = f.String(load_default=None, data_key="to", validate=validate.Regexp(r"^[0-9]{4}-[0-9]{2}$"))
 
 
 class CommitmentMonthStatsSchema(BaseSchema):

@@ -15,7 +15,7 @@ import re
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
-_PHONE = re.compile(r"^1[3-9]\d{9}$")
+_PHONE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 def normalize_id_number(value: str) -> str | None:
@@ -23,7 +23,9 @@ def normalize_id_number(value: str) -> str | None:
     candidate = (value or "").strip().upper()
     if len(candidate) != 18:
         return None
-    if not candidate[:17].isdigit() or candidate[17] != ric.calc_check_digit(candidate):
+    # ASCII digits only: str.isdigit() also takes full-width ones (４…), which would make a second
+    # blind index, so a second identity, for the same number
+    if not (candidate[:17].isascii() and candidate[:17].isdigit()) or candidate[17] != ric.calc_check_digit(candidate):
         return None
     try:
         birth = ric.get_birth_date(candidate)

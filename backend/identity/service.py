@@ -50,7 +50,7 @@ register_messages(
     }
 )
 
-_REGION = re.compile(r"^\d{6}(\d{3}){0,2}$")
+_REGION = re.compile(r"^[0-9]{6}([0-9]{3}){0,2}$")
 
 # Called with (session, person_id) in the verifying transaction, so the credit
 # score can count the real-name dimension at once. Registered by backend.credit.

@@ -76,6 +76,12 @@ def update_offer(*, session: Session, merchant_id: str, offer_id: str, **changes
         rebase_quota(session, offer)
     if "per_person_limit" in changes and changes["per_person_limit"] is not None and "period" not in changes:
         changes["period"] = offer.period or "month"
+    new_limit, new_period = changes.get("per_person_limit", offer.per_person_limit), changes.get("period", offer.period)
+    if new_limit is not None and (offer.per_person_limit is None or new_period != offer.period) \
+            and _standing_redemptions(session, offer.id):
+        # The counts a limit is checked on are kept per period only while a limit is set: a new limit
+        # or another period would start them at 0 and let everyone redeem again.
+        raise Conflict("offer_limit_locked")
     for name, value in changes.items():
         setattr(offer, name, value)
     session.commit()
@@ -96,9 +102,12 @@ def rebase_quota(session: Session, offer: Offer) -> None:
     if offer.total_quota is None:
         offer.remaining_quota = None
         return
-    standing = int(session.scalar(select(func.count()).select_from(Redemption).where(
-        Redemption.offer_id == offer.id, Redemption.status == "redeemed")) or 0)
-    offer.remaining_quota = max(offer.total_quota - standing, 0)
+    offer.remaining_quota = max(offer.total_quota - _standing_redemptions(session, offer.id), 0)
+
+
+def _standing_redemptions(session: Session, offer_id: str) -> int:
+    return int(session.scalar(select(func.count()).select_from(Redemption).where(
+        Redemption.offer_id == offer_id, Redemption.status == "redeemed")) or 0)
 
 
 def _listing(scenario: str | None, region: str | None, merchant_id: str | None, active_only: bool,

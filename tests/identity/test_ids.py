@@ -72,3 +72,11 @@ def test_masking():
     assert ids.mask_name("欧阳娜娜") == "欧***"
     assert ids.mask_name("李") == "李*"
     assert ids.mask_phone("13800000001") == "138****0001"
+
+
+def test_full_width_digits_are_not_an_id_number_nor_a_phone():
+    from backend.identity import ids
+
+    assert ids.normalize_id_number("430104199003070015") == "430104199003070015"
+    assert ids.normalize_id_number("４30104199003070015") is None  # else a second identity for one number
+    assert not ids.is_mobile_number("1３800000001")

@@ -219,3 +219,24 @@ def test_a_void_retried_with_its_idempotency_key_gets_the_first_answer(client, f
     other = client.post(url, json={"reason": "另一个原因"}, headers=headers)
     assert other.status_code == 422 and other.json["code"] == "idempotency_key_reused"
     assert client.get(f"{shop.base}/offers/{offer['id']}").json["remaining_quota"] == 5
+
+
+def test_a_per_person_limit_cannot_be_added_or_its_period_changed_once_redeemed(client, factory) -> None:
+    shop = make_shop(factory)
+    resident = factory.user("resident")
+    unlimited = make_offer(client, shop)
+    daily = make_offer(client, shop, per_person_limit=1, period="day")
+    for offer in (unlimited, daily):
+        _redeem(client, shop, resident, offer["id"])
+    url = f"{shop.base}/offers"
+    for offer, change in ((unlimited, {"per_person_limit": 1, "period": "total"}), (daily, {"period": "month"})):
+        refused = client.patch(f"{url}/{offer['id']}", json=change, headers=shop.admin.headers)
+        assert refused.status_code == 409 and refused.json["code"] == "offer_limit_locked", change
+    raised = client.patch(f"{url}/{daily['id']}", json={"per_person_limit": 2}, headers=shop.admin.headers)
+    assert raised.status_code == 200 and raised.json["per_person_limit"] == 2  # the count carries on
+    assert _redeem(client, shop, resident, daily["id"]).status_code == 201
+    third = _redeem(client, shop, resident, daily["id"])
+    assert third.status_code == 403 and third.json["reason"] == "limit_reached"
+    fresh = make_offer(client, shop)  # nothing redeemed yet: free to set
+    assert client.patch(f"{url}/{fresh['id']}", json={"per_person_limit": 1, "period": "total"},
+                        headers=shop.admin.headers).status_code == 200

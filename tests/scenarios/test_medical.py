@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from backend.credit.models import CreditQuery, CreditRecord
 from scenarios.eligibility import local_date
-from scenarios.models import MedicalCharge
+from scenarios.models import MedicalBill, MedicalCharge
 from tests.scenarios.helpers import (
     API,
     add_records,
@@ -47,6 +47,12 @@ def _pay(client, hospital, bill_id, amount, key=None):
         headers["Idempotency-Key"] = key
     return client.post(f"{hospital.base}/bills/{bill_id}/payments", json={"amount_fen": amount, "method": "wechat"},
                        headers=headers)
+
+
+def test_mark_overdue_refuses_a_day_that_has_not_come(app) -> None:
+    tomorrow = local_date(dt.datetime.now(dt.UTC)) + dt.timedelta(days=1)
+    result = app.test_cli_runner().invoke(args=["medical", "mark-overdue", "--as-of", tomorrow.isoformat()])
+    assert result.exit_code == 2 and "today" in result.output
 
 
 def _mark_overdue(app, day):
@@ -234,7 +240,11 @@ def test_mark_overdue_writes_one_default_record_suspends_and_paying_restores(
     before = standing(session, resident.person_id)
     assert (before.score, before.level) == (650, "A")
     bill = _bill(client, hospital, resident, 20_000)
-    due = dt.date.fromisoformat(bill["due_date"])
+    # The job judges days that have passed (a future --as-of is refused): let the bill have fallen due
+    # the day before yesterday.
+    due = local_date(dt.datetime.now(dt.UTC)) - dt.timedelta(days=2)
+    session.execute(update(MedicalBill).where(MedicalBill.id == bill["id"]).values(due_date=due))
+    session.commit()
 
     assert "marked 0" in _mark_overdue(app, due)  # the due day itself is not late
     assert bill["id"] in _mark_overdue(app, due + dt.timedelta(days=1))
@@ -263,7 +273,7 @@ def test_mark_overdue_writes_one_default_record_suspends_and_paying_restores(
     check = client.post(f"{hospital.base}/eligibility", json={"code": code_for(client, resident)},
                         headers=hospital.clinician.headers).json
     assert check["eligible"] is True and check["available_fen"] == 100_000
-    assert "marked 0" in _mark_overdue(app, due + dt.timedelta(days=30))
+    assert "marked 0" in _mark_overdue(app, due + dt.timedelta(days=2))
 
 
 def test_medical_routes_check_roles_and_input(client, factory, login_as) -> None:
