@@ -36,9 +36,12 @@ def expire(as_of: dt.datetime) -> None:
     """End the publicity periods due by a date and recompute the subjects concerned."""
     from backend.credit import service
 
-    if not 2000 <= as_of.year <= 2100:  # the platform's calendar (and no date arithmetic overflows)
-        raise click.BadParameter("a day between 2000-01-01 and 2100-12-31", param_hint="--as-of")
-    moment = dt.datetime.combine(as_of.date() + dt.timedelta(days=1), dt.time(), tzinfo=scoring.SHANGHAI)
+    now = dt.datetime.now(dt.UTC)
+    today = now.astimezone(scoring.SHANGHAI).date()
+    if not dt.date(2000, 1, 1) <= as_of.date() <= today:  # expired early cannot be undone
+        raise click.BadParameter(f"a day between 2000-01-01 and today ({today.isoformat()})", param_hint="--as-of")
+    # the end of that day, but never later than now: no period ends before it has
+    moment = min(dt.datetime.combine(as_of.date() + dt.timedelta(days=1), dt.time(), tzinfo=scoring.SHANGHAI), now)
     with session_scope(current_app.extensions["session_factory"]) as session:
         records, subjects = service.expire(session=session, as_of=moment.astimezone(dt.UTC))
     click.echo(f"expired {records} record(s); recomputed {subjects} subject(s)")

@@ -18,6 +18,17 @@ from stdnum.exceptions import ValidationError
 _PHONE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
+# The province (first two digits) of a GB/T 2260 division: a number from nowhere is no ID number.
+# 71 Taiwan, 81/82 Hong Kong and Macao, 83 the residence permits of Taiwan residents.
+_PROVINCES = frozenset(["11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82", "83"])
+
+
+def stub_enterprise_name(credit_code: str) -> str:
+    """The name of an enterprise known only by its credit code (from a department's records) until
+    someone claims it and names it."""
+    return f"企业 {credit_code}"
+
+
 def normalize_id_number(value: str) -> str | None:
     """The canonical 18-character ID number, or None when the checksum or birth date is wrong."""
     candidate = (value or "").strip().upper()
@@ -26,6 +37,8 @@ def normalize_id_number(value: str) -> str | None:
     # ASCII digits only: str.isdigit() also takes full-width ones (４…), which would make a second
     # blind index, so a second identity, for the same number
     if not (candidate[:17].isascii() and candidate[:17].isdigit()) or candidate[17] != ric.calc_check_digit(candidate):
+        return None
+    if candidate[:2] not in _PROVINCES:
         return None
     try:
         birth = ric.get_birth_date(candidate)

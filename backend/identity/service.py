@@ -37,6 +37,7 @@ register_messages(
         "credit_code_taken": ("统一社会信用代码已登记", "Credit code taken", "已有机构使用该统一社会信用代码。", "An organisation with this credit code already exists."),
         "identity_already_bound": ("该身份已绑定其他账号", "Identity already bound", "一个身份只能绑定一个账号。", "This person is already bound to another account."),
         "already_verified": ("已完成实名认证", "Already verified", "该账号已经完成实名认证。", "This account is already verified."),
+        "name_required": ("缺少姓名", "Name required", "请填写身份证上的姓名。", "Give the name on the identity card."),
         "claim_pending": ("申请审核中", "Claim pending", "已有一份相同的申请正在审核。", "The same claim is already under review."),
         "claim_not_found": ("申请不存在", "Claim not found", "找不到该申请。", "No such claim."),
         "claim_decided": ("申请已处理", "Claim already decided", "该申请已经处理过。", "This claim has already been decided."),
@@ -93,6 +94,8 @@ def submit_real_name(*, session: Session, settings: Settings, actor: Actor, name
     number = ids.normalize_id_number(id_number)
     if number is None:
         raise Invalid("invalid_id_number")
+    if not name.strip():  # a name of blanks would bind the identity to no name, for good
+        raise Invalid("name_required")
     account = session.get(Account, actor.account_id, with_for_update=True)
     assert account is not None
     if account.person_id is not None:
@@ -399,6 +402,8 @@ def decide_enterprise_claim(*, session: Session, actor: Actor, claim_id: str, ou
             session.flush()
         elif org.kind != "enterprise":
             raise Conflict("credit_code_taken")
+        elif org.name == ids.stub_enterprise_name(org.credit_code or ""):  # a stub from records: now named
+            org.name = claim.name
         claim.org_id = org.id
         insert_ignore(session, Membership.__table__,
                       {"account_id": claim.account_id, "org_id": org.id, "role": "admin", "created_at": utcnow()},

@@ -6,18 +6,19 @@ import datetime as dt
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from backend import demo as core_demo
 from backend.credit import demo as credit_demo
+from backend.credit import scoring
 from backend.credit.models import CreditRecord, ScoreSnapshot
 from tests.credit.conftest import Dept, days_ago, item
 from tests.factories import Factory
 
 
 def test_expire_ends_publicity_periods_and_recomputes(app: Flask, client: FlaskClient, dept: Dept,
-                                                      factory: Factory) -> None:
+                                                      factory: Factory, session: Session) -> None:
     resident = factory.user("resident")
     resp = client.post(dept.batch_url(), json={"records": [
         item("E-1", id_number=resident.id_number, occurred_at=days_ago(120)),
@@ -27,7 +28,7 @@ def test_expire_ends_publicity_periods_and_recomputes(app: Flask, client: FlaskC
     assert client.get("/api/v1/me/credit", headers=resident.headers).json["score"] == 580  # minor already over
 
     runner = app.test_cli_runner()
-    today = dt.date.today().isoformat()
+    today = dt.datetime.now(dt.UTC).astimezone(scoring.SHANGHAI).date().isoformat()  # the job counts Beijing days
     out = runner.invoke(args=["credit", "expire", "--as-of", today])
     assert out.exit_code == 0, out.output
     assert "expired 1 record(s)" in out.output
@@ -35,9 +36,15 @@ def test_expire_ends_publicity_periods_and_recomputes(app: Flask, client: FlaskC
                 client.get("/api/v1/me/credit/records", headers=resident.headers).json["items"]}
     assert statuses == {"E-1": "active", "E-2": "expired"}
 
-    next_year = (dt.date.today() + dt.timedelta(days=366)).isoformat()
-    out = runner.invoke(args=["credit", "expire", "--as-of", next_year])
+    # a year on: E-1's publicity has ended (the job refuses a day that has not come, so move the end)
+    session.execute(update(CreditRecord).where(CreditRecord.source_ref == "E-1", CreditRecord.source_org_id == dept.id)
+                    .values(publicity_end=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)))
+    session.commit()
+    out = runner.invoke(args=["credit", "expire", "--as-of", today])
     assert "expired 1 record(s)" in out.output
+    tomorrow = (dt.date.fromisoformat(today) + dt.timedelta(days=1)).isoformat()
+    refused = runner.invoke(args=["credit", "expire", "--as-of", tomorrow])
+    assert refused.exit_code == 2 and "today" in refused.output
     body = client.get("/api/v1/me/credit", headers=resident.headers).json
     assert body["score"] == 620
     history = client.get("/api/v1/me/credit/history", headers=resident.headers).json["items"]

@@ -22,7 +22,9 @@ def reference_uscc_check(base17: str) -> str:
 
 
 births = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2025, 12, 31))
-regions = st.from_regex(r"[1-6][0-9]{5}", fullmatch=True)
+PROVINCES = ["11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42",
+             "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82", "83"]
+regions = st.builds(lambda p, rest: p + rest, st.sampled_from(PROVINCES), st.from_regex(r"[0-9]{4}", fullmatch=True))
 sequences = st.integers(min_value=0, max_value=999)
 
 
@@ -80,3 +82,9 @@ def test_full_width_digits_are_not_an_id_number_nor_a_phone():
     assert ids.normalize_id_number("430104199003070015") == "430104199003070015"
     assert ids.normalize_id_number("４30104199003070015") is None  # else a second identity for one number
     assert not ids.is_mobile_number("1３800000001")
+
+
+@given(st.from_regex(r"[0-9]{2}", fullmatch=True).filter(lambda p: p not in PROVINCES), births, sequences)
+def test_a_number_from_no_province_is_rejected(province, birth, seq):
+    base = f"{province}0104{birth:%Y%m%d}{seq:03d}"
+    assert ids.normalize_id_number(base + reference_check(base)) is None

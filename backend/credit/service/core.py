@@ -207,7 +207,7 @@ def _resolve_orgs(session: Session, codes: set[str]) -> dict[str, str | None]:
     missing = sorted(c for c in codes if c not in found)
     if missing:
         now = utcnow()
-        rows = [{"id": new_id("org"), "kind": "enterprise", "name": f"企业 {c}", "credit_code": c,
+        rows = [{"id": new_id("org"), "kind": "enterprise", "name": ids.stub_enterprise_name(c), "credit_code": c,
                  "region_code": c[2:8], "created_at": now} for c in missing]
         session.execute(dialect_insert(session)(Organisation.__table__).on_conflict_do_nothing(
             index_elements=["credit_code"]), rows)
@@ -351,7 +351,7 @@ def _parse_time(value: Any) -> dt.datetime:
     return moment.astimezone(dt.UTC)
 
 
-EARLIEST_OCCURRED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+EARLIEST_OCCURRED = dt.datetime(2000, 1, 1, tzinfo=scoring.SHANGHAI)  # local times are Beijing time
 
 
 @functools.lru_cache(maxsize=65536)

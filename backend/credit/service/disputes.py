@@ -24,6 +24,7 @@ register_messages(
         "objection_not_found": ("异议不存在", "Objection not found", "找不到该异议。", "No such objection."),
         "objection_decided": ("异议已处理", "Objection already decided", "该异议已经处理过。", "This objection has already been decided."),
         "record_closed": ("记录已不在公示中", "Record closed", "该记录状态为 {record_status}，不能再提出异议或修复。", "The record is {record_status}; it cannot be contested or repaired."),
+        "corrections_not_allowed": ("只有更正结论可以附带更正内容", "Corrections not allowed", "维持或撤销的结论不修改记录，不能附带 corrections。", "Only a corrected outcome amends the record; upheld and revoked take no corrections."),
         "corrections_required": ("缺少更正内容", "Corrections required", "更正结论需要提供 corrections。", "A corrected outcome needs corrections."),
         "repair_too_early": ("尚未满足最短公示期", "Too early to repair", "最短公示期满后（{earliest} 起）才能申请信用修复。", "Repair is possible from {earliest}, after the minimum publicity period."),
         "not_repairable": ("该记录不可修复", "Not repairable", "只有一般或严重失信记录可以修复；法院失信被执行人和严重失信主体名单记录不能在此修复。", "Only general or serious negative records can be repaired here; court defaulter and black-list records cannot."),
@@ -94,6 +95,8 @@ def decide_objection(*, session: Session, actor: Actor, org_id: str, objection_i
         raise NotFound("objection_not_found")
     if outcome == "corrected" and not corrections:
         raise Invalid("corrections_required")
+    if outcome != "corrected" and corrections:  # upheld stands as it is, revoked is removed: nothing amended
+        raise Invalid("corrections_not_allowed")
     now = utcnow()
     won = rowcount(session, update(CreditObjection)
                    .where(CreditObjection.id == objection.id, CreditObjection.status == "open")
@@ -230,6 +233,9 @@ def decide_repair(*, session: Session, actor: Actor, org_id: str, repair_id: str
             raise Conflict("record_closed", record_status=record.status)
         if not _repairable(session, record):  # an objection corrected it meanwhile (to positive, minor...)
             raise Conflict("not_repairable")
+        earliest = core.publicity_min_end(core.categories(session=session)[record.category], record)
+        if now < earliest:  # ...or moved its date or severity so that its minimum period has not passed
+            raise Conflict("repair_too_early", earliest=earliest.astimezone(scoring.SHANGHAI).date().isoformat())
         record.status = "repaired"
         record.updated_at = now
         session.flush()
