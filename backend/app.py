@@ -20,11 +20,11 @@ from flask_smorest.utils import prepare_response
 from backend import error_handlers, logs, ratelimit
 from backend.config import INSTANCE_DIR, Settings, load_settings
 from backend.db import make_engine, make_session_factory, session_scope
-from backend.errors import PROBLEM_JSON, AppError, Invalid, register_messages
+from backend.errors import PROBLEM_JSON, AppError, Invalid, cli_errors, register_messages
 from backend.http import BaseSchema
 
 access_log = logging.getLogger("backend.access")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}\Z")
 
 API_PREFIX = "/api/v1"
 
@@ -195,7 +195,7 @@ def _check_input() -> None:
     """
     if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
         raise Invalid("nul_character")
-    body = request.get_data(cache=True) if request.content_length else b""
+    body = request.get_data(cache=True)  # also a chunked body, which has no Content-Length
     if not body:
         return
     if b"\x00" in body or (b"\\u0000" in body and _JSON_NUL.search(body) is not None):
@@ -283,9 +283,9 @@ def _register_cli(app: Flask) -> None:
         from backend.auth import service as auth_service
 
         settings = app.extensions["settings"]
-        with session_scope(app.extensions["session_factory"]) as session:
+        with session_scope(app.extensions["session_factory"]) as session, cli_errors():
             account = auth_service.create_admin(session=session, settings=settings, phone=phone, password=password)
-            click.echo(f"admin {account.id} ({phone})")
+            click.echo(f"admin {account.id} ({phone}; an existing account keeps its password)")
 
     @users.command("disable")
     @click.option("--phone", required=True)
@@ -294,7 +294,7 @@ def _register_cli(app: Flask) -> None:
         """Disable an account (its tokens stop working at once) or, with --enable, enable it again."""
         from backend.auth import service as auth_service
 
-        with session_scope(app.extensions["session_factory"]) as session:
+        with session_scope(app.extensions["session_factory"]) as session, cli_errors():
             account = auth_service.set_disabled(session=session, phone=phone, disabled=not enable)
             click.echo(f"{'enabled' if enable else 'disabled'} {account.id} ({phone})")
 

@@ -8,6 +8,8 @@ message catalogue in zh-CN (default) or English (``Accept-Language: en``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 PROBLEM_JSON = "application/problem+json"
@@ -123,3 +125,14 @@ def problem(code: str, status: int, lang: str, params: dict[str, Any] | None = N
     if errors is not None:
         body["errors"] = errors
     return body
+
+
+@contextmanager
+def cli_errors() -> Iterator[None]:
+    """In a CLI command: a refusal (an AppError) as a one-line message and exit status 1, not a traceback."""
+    import click
+
+    try:
+        yield
+    except AppError as exc:
+        raise click.ClickException(exc.code + "".join(f" {k}={v}" for k, v in exc.params.items())) from exc

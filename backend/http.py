@@ -296,6 +296,17 @@ class BaseSchema(ma.Schema):
         ordered = True
 
 
+class FullMatch(ma.validate.Regexp):
+    """``validate.Regexp`` over the whole value. In Python ``$`` also matches before a final newline,
+    so ``"13800000000\\n"`` would pass for a phone (and open a second account for one number); the
+    pattern stays as written for OpenAPI, whose ``$`` ends the string."""
+
+    def __call__(self, value: Any) -> Any:
+        if self.regex.fullmatch(value) is None:
+            raise ma.ValidationError(self._format_error(value))
+        return value
+
+
 class PageQuerySchema(BaseSchema):
     limit = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
     cursor = ma.fields.String(load_default=None, validate=ma.validate.Length(max=200))

@@ -35,3 +35,6 @@ def configure(level: str) -> None:
         root.addHandler(handler)
     root.setLevel(level)
     root.propagate = True
+    # The development server's own request lines carry the query string (an ID number looked up by
+    # ?subject=, a cursor): the app writes its own line per request, with the path only.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)

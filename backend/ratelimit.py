@@ -7,6 +7,7 @@ never share a storage.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,7 +41,8 @@ def limit_route(endpoint: str, limit: Callable[[Settings], str], *, key_func: Ca
 
 log = logging.getLogger("backend.ratelimit")
 
-ATTEMPT_GUARD_TTL_S = 10  # longer than any password check; a crashed worker's guard expires
+ATTEMPT_GUARD_TTL_S = 30  # far longer than any password check (a guard outliving it could be freed by the
+# next attempt's teardown); a crashed worker's guard expires
 
 
 def install(app: Flask, settings: Settings) -> Limiter:
@@ -87,7 +89,8 @@ def _one_attempt_at_a_time(app: Flask, settings: Settings) -> None:
         if not key_funcs:
             return
         for key_func in key_funcs:
-            name = f"{settings.ratelimit_key_prefix}:attempt:{request.endpoint}:{key_func()}"
+            subject = hashlib.sha256(key_func().encode("utf-8", "surrogatepass")).hexdigest()[:32]
+            name = f"{settings.ratelimit_key_prefix}:attempt:{request.endpoint}:{subject}"
             try:
                 taken = redis.set(name, "1", nx=True, ex=ATTEMPT_GUARD_TTL_S)
             except RedisError:

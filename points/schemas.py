@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from backend.http import BaseSchema
+from backend.http import BaseSchema, FullMatch
 
-_CODE = validate.Regexp(r"^[a-z0-9][a-z0-9_\-]{0,39}$", error="lower-case letters, digits, _ and -, up to 40")
+_CODE = FullMatch(r"^[a-z0-9][a-z0-9_\-]{0,39}$", error="lower-case letters, digits, _ and -, up to 40")
 _PERIOD = validate.OneOf(["day", "month", "year"])
 _POINTS = validate.Range(min=-10_000, max=10_000)
 
@@ -57,7 +57,7 @@ class RuleListQuerySchema(BaseSchema):
 
 
 class ResidentCreateSchema(BaseSchema):
-    phone = fields.String(required=True, validate=validate.Regexp(r"^1[0-9]{10}$", error="a mainland mobile number"))
+    phone = fields.String(required=True, validate=FullMatch(r"^1[0-9]{10}$", error="a mainland mobile number"))
 
 
 class ResidentSchema(BaseSchema):

@@ -11,12 +11,12 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, pre_load, validate
 
-from backend.http import BaseSchema, PageQuerySchema
+from backend.http import BaseSchema, FullMatch, PageQuerySchema
 from scenarios.eligibility import LEVELS, MEDICAL_LEVELS, PERIODS
 
 _MAX_FEN = 100_000_000  # ¥1,000,000: far above any line; keeps integers sane
-_CODE = validate.Regexp(r"^[a-z][a-z0-9_]{1,39}$", error="lower-case letters, digits and _, 2-40 characters")
-_MONTH = validate.Regexp(r"^[0-9]{4}-(0[1-9]|1[0-2])$", error="YYYY-MM")
+_CODE = FullMatch(r"^[a-z][a-z0-9_]{1,39}$", error="lower-case letters, digits and _, 2-40 characters")
+_MONTH = FullMatch(r"^[0-9]{4}-(0[1-9]|1[0-2])$", error="YYYY-MM")
 PAYMENT_METHODS = ("cash", "wechat", "alipay", "card", "insurance", "transfer")
 
 
@@ -137,7 +137,7 @@ class OfferSchema(BaseSchema):
 
 class OfferFilterSchema(BaseSchema):
     scenario = fields.String(load_default=None, validate=validate.Length(max=40))
-    region = fields.String(load_default=None, validate=validate.Regexp(r"^[0-9]{2,12}$"))
+    region = fields.String(load_default=None, validate=FullMatch(r"^[0-9]{2,12}$"))
 
 
 class OfferQuerySchema(PageQuerySchema, OfferFilterSchema):
@@ -310,8 +310,8 @@ class MedicalVisitSummarySchema(BaseSchema):
 class MedicalVisitSchema(MedicalVisitSummarySchema):
     """One visit: the summary, the patient's line now, the charges and the bill."""
 
-    line_fen = fields.Integer(dump_only=True)
-    available_fen = fields.Integer(dump_only=True)
+    line_fen = fields.Integer(dump_only=True, allow_none=True, metadata={"description": "null once settled"})
+    available_fen = fields.Integer(dump_only=True, allow_none=True, metadata={"description": "null once settled"})
     charges = fields.List(fields.Nested(MedicalChargeSchema), dump_only=True)
     bill = fields.Nested(MedicalBillSchema, dump_only=True, allow_none=True)
 

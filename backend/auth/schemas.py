@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from backend.http import BaseSchema
+from backend.http import BaseSchema, FullMatch
 
 PHONE = r"^1[3-9][0-9]{9}$"  # mainland China mobile number
 
 
 class RegisterSchema(BaseSchema):
-    phone = fields.String(required=True, validate=validate.Regexp(PHONE), metadata={"example": "13800000001"})
+    phone = fields.String(required=True, validate=FullMatch(PHONE), metadata={"example": "13800000001"})
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=128),
                              metadata={"description": "at least 8 characters, not common or guessable"})
 

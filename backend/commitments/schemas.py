@@ -6,7 +6,7 @@ from marshmallow import fields as f
 from marshmallow import validate
 
 from backend.commitments.models import COMMITMENT_TYPES, FIELD_TYPES, STATUSES
-from backend.http import BaseSchema, PageQuerySchema
+from backend.http import BaseSchema, FullMatch, PageQuerySchema
 
 _TYPE = validate.OneOf(COMMITMENT_TYPES)
 
@@ -123,8 +123,8 @@ class OfflineCommitmentSchema(BaseSchema):
 
 
 class CommitmentStatsQuerySchema(BaseSchema):
-    from_month = f.String(load_default=None, data_key="from", validate=validate.Regexp(r"^[0-9]{4}-[0-9]{2}$"))
-    to_month = f.String(load_default=None, data_key="to", validate=validate.Regexp(r"^[0-9]{4}-[0-9]{2}$"))
+    from_month = f.String(load_default=None, data_key="from", validate=FullMatch(r"^[0-9]{4}-[0-9]{2}$"))
+    to_month = f.String(load_default=None, data_key="to", validate=FullMatch(r"^[0-9]{4}-[0-9]{2}$"))
 
 
 class CommitmentMonthStatsSchema(BaseSchema):

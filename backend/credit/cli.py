@@ -19,13 +19,10 @@ cli = AppGroup("credit", help="Personal and enterprise credit.")
 def recompute(subject: str | None) -> None:
     """Recompute and store the score of one subject, or of every subject."""
     from backend.credit import service
-    from backend.errors import AppError
+    from backend.errors import cli_errors
 
-    with session_scope(current_app.extensions["session_factory"]) as session:
-        try:
-            count = service.recompute_all(session=session, subject_id=subject)
-        except AppError as exc:
-            raise click.ClickException(f"{exc.code}: {subject}") from exc
+    with session_scope(current_app.extensions["session_factory"]) as session, cli_errors():
+        count = service.recompute_all(session=session, subject_id=subject)
     click.echo(f"recomputed {count} subject(s)")
 
 

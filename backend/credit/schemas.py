@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from backend.credit.models import GRADES, LEVELS, RECORD_STATUSES
-from backend.http import BaseSchema, PageQuerySchema
+from backend.http import BaseSchema, FullMatch, PageQuerySchema
 
 
 class CategorySchema(BaseSchema):
@@ -27,11 +27,30 @@ class CategoryListSchema(BaseSchema):
 # --------------------------------------------------------------------------- batch ingestion
 
 
+# One record of a batch, as documented: the service checks each item itself (a bad item is that
+# item's error, never the batch's), so the list's items are taken as they come.
+_BATCH_RECORD_DOC = {
+    "type": "object",
+    "required": ["category", "source_ref", "occurred_at", "decision"],
+    "properties": {
+        "id_number": {"type": "string", "description": "a person's 18-character ID number (or credit_code)"},
+        "credit_code": {"type": "string", "description": "an enterprise's unified social credit code"},
+        "category": {"type": "string", "description": "a code of GET /credit/categories"},
+        "polarity": {"type": "string", "enum": ["positive", "negative"]},
+        "severity": {"type": "string", "enum": ["minor", "general", "serious"], "description": "negative records"},
+        "source_ref": {"type": "string", "maxLength": 100, "description": "the department's own reference: "
+                                                                            "a record is stored once per ref"},
+        "occurred_at": {"type": "string", "format": "date-time", "description": "from 2000-01-01, Beijing "
+                                                                                  "time if no offset"},
+        "decision": {"type": "string", "maxLength": 2000},
+    },
+}
+
+
 class BatchSchema(BaseSchema):
     records = fields.List(
-        fields.Raw(allow_none=True), required=True, validate=validate.Length(min=1),
-        metadata={"description": "up to 1,000 records: {id_number | credit_code, category, polarity?, severity?, "
-                                 "source_ref, occurred_at, decision}"},
+        fields.Raw(allow_none=True, metadata=_BATCH_RECORD_DOC), required=True, validate=validate.Length(min=1),
+        metadata={"description": "up to 1,000 records, each checked on its own (per-item results)"},
     )
 
 
@@ -220,7 +239,7 @@ class RepairDecisionSchema(BaseSchema):
 
 class ScoreModelCreateSchema(BaseSchema):
     version = fields.String(required=True, validate=[validate.Length(min=1, max=40),
-                                                     validate.Regexp(r"^[A-Za-z0-9._-]+$")])
+                                                     FullMatch(r"^[A-Za-z0-9._-]+$")])
     subject_kind = fields.String(load_default="person", validate=validate.OneOf(["person", "enterprise"]))
     params = fields.Dict(required=True, metadata={"description": "same shape as the seeded default"})
     note = fields.String(load_default=None, validate=validate.Length(max=500))

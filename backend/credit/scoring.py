@@ -109,6 +109,12 @@ def validate_model(params: Any, kind: str | None = None) -> dict[str, Any]:
     unknown = sorted(set(params) - set(DEFAULT_PERSON_MODEL))
     if unknown:
         raise ModelError(f"unknown parameter {unknown[0]}")
+    for section, default in DEFAULT_PERSON_MODEL.items():  # each section with exactly the default's keys
+        if isinstance(default, dict) and isinstance(params.get(section), dict) and set(params[section]) != set(default):
+            raise ModelError(f"{section} takes exactly {', '.join(sorted(default))}")
+    if any(isinstance(v, bool) for part in params.values() if isinstance(part, dict) for v in part.values()) \
+            or any(isinstance(params.get(k), bool) for k in ("base", "min", "max")):
+        raise ModelError("numbers must be integers, not true/false")
     numbers = [params.get(k) for k in ("base", "min", "max")] + [
         v for part in params.values() if isinstance(part, dict) for v in part.values()] + [
         x[1] for x in params.get("levels") or [] if isinstance(x, list) and len(x) == 2]

@@ -31,7 +31,7 @@ from backend.db import new_id, per_dialect_insert, rowcount, utcnow
 from backend.errors import Conflict, Invalid
 from backend.idempotency.models import IdempotencyRecord
 
-KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}\Z")
 # Errors that are not the request's answer but a momentary state: never replayed.
 TRANSIENT_CODES = frozenset({"request_in_progress", "rate_limited", "dependency_unavailable", "unauthorized",
                              "token_expired", "idempotency_key_reused", "conflict"})

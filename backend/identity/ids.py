@@ -15,12 +15,17 @@ import re
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
-_PHONE = re.compile(r"^1[3-9][0-9]{9}$")
+_PHONE = re.compile(r"^1[3-9][0-9]{9}\Z")
 
 
 # The province (first two digits) of a GB/T 2260 division: a number from nowhere is no ID number.
 # 71 Taiwan, 81/82 Hong Kong and Macao, 83 the residence permits of Taiwan residents.
 _PROVINCES = frozenset(["11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82", "83"])
+
+
+def has_letters(name: str) -> bool:
+    """Whether a name has something to read: a letter or digit, not only blanks or zero-width marks."""
+    return any(ch.isalnum() for ch in name or "")
 
 
 def stub_enterprise_name(credit_code: str) -> str:

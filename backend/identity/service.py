@@ -37,7 +37,7 @@ register_messages(
         "credit_code_taken": ("统一社会信用代码已登记", "Credit code taken", "已有机构使用该统一社会信用代码。", "An organisation with this credit code already exists."),
         "identity_already_bound": ("该身份已绑定其他账号", "Identity already bound", "一个身份只能绑定一个账号。", "This person is already bound to another account."),
         "already_verified": ("已完成实名认证", "Already verified", "该账号已经完成实名认证。", "This account is already verified."),
-        "name_required": ("缺少姓名", "Name required", "请填写身份证上的姓名。", "Give the name on the identity card."),
+        "name_required": ("缺少名称", "Name required", "请填写姓名或机构名称（不能只有空白）。", "Give a name (not only blanks)."),
         "claim_pending": ("申请审核中", "Claim pending", "已有一份相同的申请正在审核。", "The same claim is already under review."),
         "claim_not_found": ("申请不存在", "Claim not found", "找不到该申请。", "No such claim."),
         "claim_decided": ("申请已处理", "Claim already decided", "该申请已经处理过。", "This claim has already been decided."),
@@ -51,7 +51,7 @@ register_messages(
     }
 )
 
-_REGION = re.compile(r"^[0-9]{6}([0-9]{3}){0,2}$")
+_REGION = re.compile(r"^[0-9]{6}([0-9]{3}){0,2}\Z")
 
 # Called with (session, person_id) in the verifying transaction, so the credit
 # score can count the real-name dimension at once. Registered by backend.credit.
@@ -94,7 +94,7 @@ def submit_real_name(*, session: Session, settings: Settings, actor: Actor, name
     number = ids.normalize_id_number(id_number)
     if number is None:
         raise Invalid("invalid_id_number")
-    if not name.strip():  # a name of blanks would bind the identity to no name, for good
+    if not ids.has_letters(name):  # blanks or invisible characters would bind the identity to no name, for good
         raise Invalid("name_required")
     account = session.get(Account, actor.account_id, with_for_update=True)
     assert account is not None
@@ -244,6 +244,8 @@ def create_org(*, session: Session, kind: str, name: str, region_code: str, cred
         raise Invalid("invalid_org_kind", kinds=", ".join(ORG_KINDS))
     if not _REGION.match(region_code or ""):
         raise Invalid("invalid_region_code")
+    if not ids.has_letters(name):
+        raise Invalid("name_required")
     code = _check_credit_code(kind, credit_code)
     if code and session.scalar(select(Organisation.id).where(Organisation.credit_code == code)):
         raise Conflict("credit_code_taken")
@@ -357,6 +359,11 @@ def claim_enterprise(*, session: Session, actor: Actor, credit_code: str, name: 
         raise Invalid("invalid_credit_code")
     if not _REGION.match(region_code or ""):
         raise Invalid("invalid_region_code")
+    if not ids.has_letters(name):
+        raise Invalid("name_required")
+    holder = session.scalar(select(Organisation.kind).where(Organisation.credit_code == code))
+    if holder is not None and holder != "enterprise":  # a village's or merchant's code is no enterprise to claim
+        raise Conflict("credit_code_taken")
     existing = session.scalars(select(EnterpriseClaim).where(
         EnterpriseClaim.account_id == actor.account_id, EnterpriseClaim.credit_code == code,
         EnterpriseClaim.status == "pending")).first()

@@ -38,7 +38,7 @@ register_messages(
 )
 
 PREFIX = "CX1:"
-CODE_PATTERN = re.compile(r"^CX1:[A-Z2-7]{26}$")
+CODE_PATTERN = re.compile(r"^CX1:[A-Z2-7]{26}\Z")
 _ISSUED_TTL_S = 24 * 3600
 
 

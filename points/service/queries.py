@@ -17,7 +17,7 @@ from points import ledger
 from points.models import PointsAccount, PointsEntry
 from points.service.residents import thresholds
 
-_MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])\Z")
 
 
 def my_points(*, session: Session, settings: Settings, person_id: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from scenarios.eligibility import LEVEL_NAMES, Subject, effective_level
 register_messages(
     {
         "scenario_not_found": ("场景不存在", "Unknown scenario", "没有编码为 {scenario} 的场景。", "There is no scenario with code {scenario}."),
-        "offer_limit_locked": ("已有核销，不能改变限次方式", "Limit locked", "这项优惠已有核销记录，不能新设每人限次或改变计次周期；可以调整次数，或发布一项新优惠。", "This offer has redemptions: a per-person limit cannot be added nor its period changed; change the number, or publish a new offer."),
+        "offer_limit_locked": ("已有核销，不能改变限次方式", "Limit locked", "这项优惠已有核销记录，不能新设、取消每人限次或改变计次周期；可以调整次数，或发布一项新优惠。", "This offer has redemptions: its per-person limit cannot be added, removed or moved to another period; change the number, or publish a new offer."),
         "scenario_retired": ("场景已停用", "Scenario retired", "场景 {scenario} 已停用，不能再发布优惠。", "The scenario {scenario} is retired; no new offers."),
         "scenario_exists": ("场景编码已存在", "Scenario exists", "编码 {scenario} 已被使用。", "The code {scenario} is taken."),
         "offer_not_found": ("优惠不存在", "Offer not found", "该商户没有这项优惠。", "This merchant has no such offer."),

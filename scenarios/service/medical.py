@@ -140,8 +140,8 @@ def check_eligibility(*, session: Session, settings: Settings, redis: Redis, act
 class VisitView:
     visit: MedicalVisit
     name_masked: str
-    line_fen: int = 0
-    available_fen: int = 0
+    line_fen: int | None = 0
+    available_fen: int | None = 0
     charges: list[MedicalCharge] = field(default_factory=list)
     bill: MedicalBill | None = None
 
@@ -174,15 +174,22 @@ def _hospital_visit(session: Session, hospital_id: str, visit_id: str) -> Medica
 
 
 def get_visit(*, session: Session, settings: Settings, actor: Actor, hospital_id: str, visit_id: str) -> VisitView:
-    """A visit with its charges and bill, and the patient's line and what is left of it now.
+    """A visit with its charges and bill; while it is open, the patient's line and what is left of it.
 
     The line comes from the person's current level: showing it is a look at their credit, logged
-    (purpose ``medical``) like the eligibility check.
+    (purpose ``medical``) like the eligibility check, and only while the treatment the patient
+    opened with their code goes on. A settled visit shows no line (``null``): the bill is what
+    billing works on then, and a past patient's credit is not the hospital's to follow.
     """
     visit = _hospital_visit(session, hospital_id, visit_id)
     charges = list(session.scalars(select(MedicalCharge).where(MedicalCharge.visit_id == visit.id)
                                    .order_by(MedicalCharge.id)))
     bill = session.scalars(select(MedicalBill).where(MedicalBill.visit_id == visit.id)).one_or_none()
+    if visit.status != "open":
+        name_masked = masked_name(session, visit.person_id)
+        session.rollback()
+        return VisitView(visit=visit, name_masked=name_masked, line_fen=None, available_fen=None,
+                         charges=charges, bill=bill)
     line = _evaluate(session, settings, hospital_id, visit.person_id)
     credit_service.log_query(session=session, actor=actor, org_id=hospital_id, person_id=visit.person_id,
                              purpose="medical")

@@ -77,15 +77,24 @@ def update_offer(*, session: Session, merchant_id: str, offer_id: str, **changes
     if "per_person_limit" in changes and changes["per_person_limit"] is not None and "period" not in changes:
         changes["period"] = offer.period or "month"
     new_limit, new_period = changes.get("per_person_limit", offer.per_person_limit), changes.get("period", offer.period)
-    if new_limit is not None and (offer.per_person_limit is None or new_period != offer.period) \
-            and _standing_redemptions(session, offer.id):
-        # The counts a limit is checked on are kept per period only while a limit is set: a new limit
-        # or another period would start them at 0 and let everyone redeem again.
-        raise Conflict("offer_limit_locked")
+    if _limit_kind_changes(offer, new_limit, new_period):
+        session.refresh(offer, with_for_update=True)  # quota-taking redemptions finish first (see rebase_quota)
+        if _limit_kind_changes(offer, new_limit, new_period) and _standing_redemptions(session, offer.id):
+            # The counts a limit is checked on are kept per period only while a limit is set: adding
+            # one, or another period, would start them at 0 and let everyone redeem again; removing
+            # one would stop them, so it could never come back.
+            raise Conflict("offer_limit_locked")
     for name, value in changes.items():
         setattr(offer, name, value)
     session.commit()
     return offer
+
+
+def _limit_kind_changes(offer: Offer, new_limit: int | None, new_period: str | None) -> bool:
+    """Whether a change adds or removes the per-person limit or moves its period (not just its number)."""
+    if (offer.per_person_limit is None) != (new_limit is None):
+        return True
+    return new_limit is not None and new_period != offer.period
 
 
 def rebase_quota(session: Session, offer: Offer) -> None:
@@ -97,7 +106,8 @@ def rebase_quota(session: Session, offer: Offer) -> None:
     takes its quota under that lock and holds it to its commit, so every quota-taking redemption
     is committed (and counted by the statement below) or waits for the caller's commit. One gap
     stays: a redemption that read the offer while it had no quota takes none, so one still in
-    flight when a quota is first set commits uncounted (one place over, per such redemption).
+    flight when a quota is first set commits uncounted (one place over, per such redemption); the
+    same holds for a per-person limit set while a redemption that read none is in flight.
     """
     if offer.total_quota is None:
         offer.remaining_quota = None

@@ -170,9 +170,12 @@ def test_an_officer_finds_a_persons_records_by_id_number_and_the_look_is_in_thei
     assert len(looks) == len(before) + 2 and looks[0]["org_id"] == dept.id and looks[0]["purpose"] == "records"
     nobody = client.get(f"{url}?subject=per_nobody", headers=dept.officer.headers)
     assert nobody.status_code == 200 and nobody.json["items"] == []
-    listing = client.get(url, headers=dept.officer.headers)  # the department's own list: no one person looked up
-    assert listing.status_code == 200
-    assert len(client.get("/api/v1/me/credit/queries", headers=resident.headers).json["items"]) == len(looks)
+    listing = client.get(url, headers=dept.officer.headers)  # the whole list shows this person's records too
+    assert listing.status_code == 200 and resident.person_id in {r["person_id"] for r in listing.json["items"]}
+    assert len(client.get("/api/v1/me/credit/queries", headers=resident.headers).json["items"]) == len(looks) + 1
+    other = client.get(f"{url}?category=volunteer_service", headers=dept.officer.headers)
+    assert other.json["items"] == []  # a page without their records: no look at them
+    assert len(client.get("/api/v1/me/credit/queries", headers=resident.headers).json["items"]) == len(looks) + 1
 
 
 def test_a_full_batch_with_long_decisions_fits_in_one_request(client: FlaskClient, factory: Factory,
@@ -236,3 +239,25 @@ def test_the_credit_and_medical_jobs_refuse_days_outside_the_calendar(app: Flask
     for args in (["credit", "expire", "--as-of", "9999-12-31"], ["medical", "mark-overdue", "--as-of", "1999-12-31"]):
         result = app.test_cli_runner().invoke(args=args)
         assert result.exit_code == 2 and "2000-01-01" in result.output, result.output
+
+
+def test_far_future_dates_are_a_per_item_error_not_an_overflow(client: FlaskClient, factory: Factory,
+                                                               dept: Dept) -> None:
+    resident = factory.user("resident")
+    records = [item("FAR-1", id_number=resident.id_number, occurred_at="9999-12-31T23:00:00-10:00"),
+               item("FAR-OK", id_number=resident.id_number)]
+    results = {r["source_ref"]: r for r in client.post(dept.batch_url(), json={"records": records},
+                                                        headers=dept.headers).json["items"]}
+    assert results["FAR-1"]["error"]["code"] == "occurred_in_future" and results["FAR-OK"]["result"] == "created"
+
+
+def test_score_model_sections_take_exactly_their_keys_and_no_booleans(client: FlaskClient, factory: Factory) -> None:
+    admin = factory.user("admin")
+    bogus = copy.deepcopy(DEFAULT_PERSON_MODEL)
+    bogus["dishonesty"]["bogus"] = 5
+    boolean = copy.deepcopy(DEFAULT_PERSON_MODEL)
+    boolean["identity"]["verified"] = True
+    for version, params in (("t-bogus", bogus), ("t-bool", boolean)):
+        response = client.post("/api/v1/credit/models", headers=admin.headers,
+                               json={"version": version, "subject_kind": "person", "params": params})
+        assert response.status_code == 422 and response.json["code"] == "invalid_model", version

@@ -88,3 +88,43 @@ def test_full_width_digits_are_not_an_id_number_nor_a_phone():
 def test_a_number_from_no_province_is_rejected(province, birth, seq):
     base = f"{province}0104{birth:%Y%m%d}{seq:03d}"
     assert ids.normalize_id_number(base + reference_check(base)) is None
+
+
+def test_a_trailing_newline_is_not_part_of_a_phone_or_a_region(client, factory):
+    from tests.factories import PASSWORD, new_phone
+
+    phone = new_phone()
+    assert client.post("/api/v1/auth/register", json={"phone": phone, "password": PASSWORD}).status_code == 201
+    twin = client.post("/api/v1/auth/register", json={"phone": phone + "\n", "password": PASSWORD})
+    assert twin.status_code == 422 and twin.json["code"] == "validation_failed"  # not a second account
+    assert not ids.is_mobile_number(phone + "\n")
+    admin = factory.user("admin")
+    org = client.post("/api/v1/orgs", headers=admin.headers,
+                      json={"kind": "village", "name": "换行村", "region_code": "430104\n"})
+    assert org.status_code == 422
+
+
+def test_names_of_blanks_or_invisible_marks_are_no_names(client, factory):
+    from tests.factories import valid_id_number
+
+    user = factory.user("account")
+    for name in ("   ", "\t\n", "\u200b\u200b"):
+        claim = client.post("/api/v1/me/real-name", json={"name": name, "id_number": valid_id_number()},
+                            headers=user.headers)
+        assert claim.status_code == 422 and claim.json["code"] == "name_required", repr(name)
+    admin = factory.user("admin")
+    org = client.post("/api/v1/orgs", headers=admin.headers, json={"kind": "village", "name": "  ", "region_code": "430104"})
+    assert org.status_code == 422 and org.json["code"] == "name_required"
+
+
+def test_a_credit_code_held_by_a_village_cannot_be_claimed_as_an_enterprise(client, factory):
+    from tests.factories import valid_credit_code
+
+    admin = factory.user("admin")
+    code = valid_credit_code()
+    assert client.post("/api/v1/orgs", headers=admin.headers, json={
+        "kind": "merchant", "name": "某商户", "region_code": "430104", "credit_code": code}).status_code == 201
+    claimant = factory.user("resident")
+    claim = client.post("/api/v1/enterprises/claims", headers=claimant.headers,
+                        json={"credit_code": code, "name": "某公司", "region_code": "430104"})
+    assert claim.status_code == 409 and claim.json["code"] == "credit_code_taken"

@@ -134,3 +134,15 @@ def test_paired_surrogates_are_one_character_and_welcome(client, factory):
     created = client.post("/api/v1/scenarios", data='{"code": "emoji_ok", "name": "\\ud83d\\ude00 骑行"}'.encode(),
                           headers={**admin.headers, "Content-Type": "application/json"})
     assert created.status_code == 201 and created.json["name"] == "😀 骑行"
+
+
+def test_a_chunked_body_is_checked_like_any_other(client):
+    """A body sent with Transfer-Encoding: chunked has no Content-Length; the input checks still read it."""
+    import io
+
+    for body, status, code in ((b'{"phone": "\\ud800", "password": "x"}', 422, "invalid_text"),
+                               (b"[" * 100_000, 400, "malformed_json")):
+        response = client.post("/api/v1/auth/login", input_stream=io.BytesIO(body),
+                               headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+                               environ_overrides={"wsgi.input_terminated": True})
+        assert (response.status_code, response.json["code"]) == (status, code)

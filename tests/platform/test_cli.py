@@ -42,3 +42,17 @@ def test_demo_seed_is_idempotent_and_prints_the_logins(app):
     second = runner.invoke(args=["demo", "seed"])
     assert second.exit_code == 0, second.output
     assert _row_counts(app) == counts
+
+
+def test_a_refused_cli_command_says_why_in_one_line(app):
+    runner = app.test_cli_runner()
+    weak = runner.invoke(args=["users", "create-admin", "--phone", "13900000001", "--password", "123"])
+    assert weak.exit_code == 1 and "weak_password" in weak.output and "Traceback" not in weak.output
+    missing = runner.invoke(args=["users", "disable", "--phone", "13999999999"])
+    assert missing.exit_code == 1 and "account_not_found" in missing.output
+
+
+def test_the_development_servers_request_lines_stay_out_of_the_log(app):
+    import logging
+
+    assert logging.getLogger("werkzeug").getEffectiveLevel() >= logging.WARNING  # they carry query strings

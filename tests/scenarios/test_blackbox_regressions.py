@@ -240,3 +240,29 @@ def test_a_per_person_limit_cannot_be_added_or_its_period_changed_once_redeemed(
     fresh = make_offer(client, shop)  # nothing redeemed yet: free to set
     assert client.patch(f"{url}/{fresh['id']}", json={"per_person_limit": 1, "period": "total"},
                         headers=shop.admin.headers).status_code == 200
+
+
+def test_a_settled_visit_shows_no_line_and_is_no_look(client, factory) -> None:
+    hospital = make_hospital(factory)
+    resident = factory.user("resident")
+    visit = client.post(f"{hospital.base}/visits", json={"code": code_for(client, resident)},
+                        headers=hospital.clinician.headers).json
+    client.post(f"{hospital.base}/visits/{visit['id']}/charges", json={"amount_fen": 100, "item": "挂号"},
+                headers=hospital.billing.headers)
+    assert client.post(f"{hospital.base}/visits/{visit['id']}/settle", headers=hospital.billing.headers).status_code == 201
+    before = len(client.get("/api/v1/me/credit/queries", headers=resident.headers).json["items"])
+    shown = client.get(f"{hospital.base}/visits/{visit['id']}", headers=hospital.billing.headers).json
+    assert (shown["status"], shown["line_fen"], shown["available_fen"]) == ("settled", None, None)
+    assert shown["bill"]["amount_fen"] == 100
+    assert len(client.get("/api/v1/me/credit/queries", headers=resident.headers).json["items"]) == before
+
+
+def test_a_redeemed_offers_limit_cannot_be_removed_either(client, factory) -> None:
+    shop = make_shop(factory)
+    resident = factory.user("resident")
+    daily = make_offer(client, shop, per_person_limit=1, period="day")
+    _redeem(client, shop, resident, daily["id"])
+    removed = client.patch(f"{shop.base}/offers/{daily['id']}", json={"per_person_limit": None},
+                           headers=shop.admin.headers)
+    assert removed.status_code == 409 and removed.json["code"] == "offer_limit_locked"
+    assert client.get(f"{shop.base}/offers/{daily['id']}").json["per_person_limit"] == 1

@@ -18,7 +18,7 @@ from backend.identity import service as identity_service
 from backend.pagination import Page, paginate
 
 SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}\Z")
 MAX_VALUE_LENGTH = 500
 _EXPECTED = {"string": "文本/text", "integer": "整数/integer", "number": "数字/number",
              "date": "日期 YYYY-MM-DD/date", "boolean": "true/false"}

@@ -346,7 +346,10 @@ def _parse_time(value: Any) -> dt.datetime:
         raise Invalid("invalid_record", field="occurred_at")
     if moment.tzinfo is None:  # a local time from a Chinese department: Beijing time
         moment = moment.replace(tzinfo=scoring.SHANGHAI)
-    if moment < EARLIEST_OCCURRED:  # the platform's calendar; publicity periods of centuries ago overflow
+    # the platform's calendar, checked on the year first: converting year 1 or 9999 overflows
+    if moment.year > 2100:
+        raise Invalid("occurred_in_future")
+    if moment.year < 2000 or moment < EARLIEST_OCCURRED:
         raise Invalid("invalid_record", field="occurred_at")
     return moment.astimezone(dt.UTC)
 

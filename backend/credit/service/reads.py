@@ -120,22 +120,25 @@ def department_records(*, session: Session, settings: Settings, actor: Actor, or
     """Records this department supplied (every status: the department keeps them for audit).
 
     ``subject`` names one subject: a person or organisation id, an ID number or a credit code (what
-    the officer ingested by). Looking up one person is a look at that person's credit: it goes to
-    the person's query log (purpose ``records``).
+    the officer ingested by). Every person whose records a page shows has had their credit looked
+    at: one query-log row each (purpose ``records``), also for one person looked up and found
+    without records.
     """
     stmt = select(CreditRecord).where(CreditRecord.source_org_id == org_id)
+    looked_up = None
     if subject:
-        person_id, subject_org_id = _named_subject(session, settings, subject)
-        stmt = stmt.where(CreditRecord.person_id == person_id) if person_id is not None \
+        looked_up, subject_org_id = _named_subject(session, settings, subject)
+        stmt = stmt.where(CreditRecord.person_id == looked_up) if looked_up is not None \
             else stmt.where(CreditRecord.org_id == subject_org_id)
-        if person_id:
-            core.log_query(session=session, actor=actor, org_id=org_id, person_id=person_id, purpose="records")
-            session.commit()
     if category:
         stmt = stmt.where(CreditRecord.category == category)
     if status:
         stmt = stmt.where(CreditRecord.status == status)
     page = paginate(session, stmt, CreditRecord.id, limit=limit, cursor=cursor)
+    persons = {r.person_id for r in page.items if r.person_id} | ({looked_up} if looked_up else set())
+    for person_id in sorted(persons):
+        core.log_query(session=session, actor=actor, org_id=org_id, person_id=person_id, purpose="records")
+    session.commit()
     page.items = _record_items(session, page.items, lang)
     return page
 
