@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from backend.credit.models import CreditStanding
 from backend.credit.scoring import DEFAULT_PERSON_MODEL
 from tests.credit.conftest import Dept, days_ago, item
-from tests.credit.test_disputes import _ingest
+from tests.credit.test_disputes import _ingest, _object
 from tests.factories import Factory, valid_credit_code
 
 
@@ -76,9 +76,7 @@ def test_an_objection_corrected_with_a_new_occurred_at_moves_the_record(
         client: FlaskClient, dept: Dept, factory: Factory) -> None:
     resident = factory.user("resident")
     record_id = _ingest(client, dept, resident)
-    oid = client.post("/api/v1/me/credit/objections", json={"record_id": record_id, "reason": "日期有误"},
-                      headers=resident.headers).json["id"]
-    url = f"/api/v1/departments/{dept.id}/objections/{oid}/decision"
+    url = _object(client, dept, resident, record_id, "日期有误")
     resp = client.post(url, json={"outcome": "corrected", "corrections": {"occurred_at": "2026-10-01T09:00:00+08:00"}},
                        headers=dept.headers)
     assert resp.status_code == 200, resp.json
@@ -199,9 +197,7 @@ def test_dates_before_2000_are_a_per_item_error_and_corrections_are_held_to_the_
     assert results["OLD-GOOD"]["result"] == "created"
     assert results["OLD-1"]["error"]["code"] == results["OLD-2"]["error"]["code"] == "invalid_record"
     record_id = results["OLD-GOOD"]["id"]
-    objection = client.post("/api/v1/me/credit/objections", headers=resident.headers,
-                            json={"record_id": record_id, "reason": "日期不对"}).json
-    decided = client.post(f"/api/v1/departments/{dept.id}/objections/{objection['id']}/decision", headers=dept.headers,
+    decided = client.post(_object(client, dept, resident, record_id, "日期不对"), headers=dept.headers,
                           json={"outcome": "corrected", "corrections": {"occurred_at": "0001-01-01T00:00:00+08:00"}})
     assert decided.status_code == 422 and decided.json["code"] == "invalid_record"
 
@@ -213,9 +209,7 @@ def test_a_repair_is_not_approved_for_a_record_an_objection_made_positive(
     repair = client.post("/api/v1/me/credit/repairs", headers=resident.headers,
                          json={"record_id": record_id, "statement": "已整改"})
     assert repair.status_code == 201, repair.json
-    objection = client.post("/api/v1/me/credit/objections", headers=resident.headers,
-                            json={"record_id": record_id, "reason": "这是表彰"}).json
-    corrected = client.post(f"/api/v1/departments/{dept.id}/objections/{objection['id']}/decision",
+    corrected = client.post(_object(client, dept, resident, record_id, "这是表彰"),
                             headers=dept.headers, json={"outcome": "corrected",
                                                         "corrections": {"category": "honour", "polarity": "positive"}})
     assert corrected.status_code == 200

@@ -23,6 +23,14 @@ def _ingest(client: FlaskClient, dept: Dept, resident: User, **kwargs: Any) -> s
     return str(resp.json["items"][0]["id"])
 
 
+def _object(client: FlaskClient, dept: Dept, resident: User, record_id: str, reason: str = "r") -> str:
+    """The resident objects to a record: the path of the department's decision on the objection."""
+    resp = client.post("/api/v1/me/credit/objections", json={"record_id": record_id, "reason": reason},
+                       headers=resident.headers)
+    assert resp.status_code == 201, resp.json
+    return f"/api/v1/departments/{dept.id}/objections/{resp.json['id']}/decision"
+
+
 def _score(client: FlaskClient, resident: User) -> int:
     return int(client.get("/api/v1/me/credit", headers=resident.headers).json["score"])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from tests.credit.conftest import Dept
-from tests.credit.test_disputes import _ingest
+from tests.credit.test_disputes import _ingest, _object
 from tests.factories import Factory
 
 
@@ -21,10 +21,7 @@ def test_objection_corrections_are_documented_as_the_corrections_fields_or_null(
 def test_objection_corrections_with_an_undocumented_field_are_refused_and_null_is_accepted(
         client: FlaskClient, dept: Dept, factory: Factory) -> None:
     resident = factory.user("resident")
-    record_id = _ingest(client, dept, resident)
-    oid = client.post("/api/v1/me/credit/objections", json={"record_id": record_id, "reason": "r"},
-                      headers=resident.headers).json["id"]
-    url = f"/api/v1/departments/{dept.id}/objections/{oid}/decision"
+    url = _object(client, dept, resident, _ingest(client, dept, resident))
     odd = client.post(url, json={"outcome": "corrected", "corrections": {"colour": "red"}}, headers=dept.headers)
     assert odd.status_code == 422 and odd.json["code"] == "validation_failed"
     assert "colour" in odd.json["errors"]["corrections"]
