@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -75,3 +76,11 @@ def level_name(level: str) -> str:
 
 def masked_name(session: Session, person_id: str) -> str:
     return mask_name(session.scalar(select(Person.name).where(Person.id == person_id)))
+
+
+def masked_names(session: Session, person_ids: Iterable[str]) -> dict[str, str]:
+    """The masked names of many persons in one query (lists of redemptions, visits, bills)."""
+    wanted = set(person_ids)
+    names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(wanted))).tuples().all()) \
+        if wanted else {}
+    return {person_id: mask_name(names.get(person_id)) for person_id in wanted}

@@ -19,8 +19,7 @@ from backend.config import Settings
 from backend.credit import service as credit_service
 from backend.db import insert_ignore, rowcount, utcnow
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
-from backend.identity.ids import mask_name
-from backend.identity.models import Organisation, Person
+from backend.identity.models import Organisation
 from backend.pagination import Page, paginate
 from backend.qr import service as qr_service
 from scenarios.eligibility import (
@@ -43,6 +42,7 @@ from scenarios.models import (
 from scenarios.service.common import (
     level_name,
     masked_name,
+    masked_names,
     person_subject,
     shown_level,
 )
@@ -313,8 +313,9 @@ class BillView:
 def _bill_views(session: Session, bills: list[MedicalBill], *, with_names: bool) -> list[BillView]:
     names = dict(session.execute(select(Organisation.id, Organisation.name)
                                  .where(Organisation.id.in_({b.hospital_id for b in bills}))).all())
-    return [BillView(bill=b, hospital_name=names.get(b.hospital_id, ""),
-                     name_masked=masked_name(session, b.person_id) if with_names else "") for b in bills]
+    persons = masked_names(session, (b.person_id for b in bills)) if with_names else {}
+    return [BillView(bill=b, hospital_name=names.get(b.hospital_id, ""), name_masked=persons.get(b.person_id, ""))
+            for b in bills]
 
 
 def get_bill(*, session: Session, hospital_id: str, bill_id: str) -> BillView:
@@ -339,9 +340,8 @@ def hospital_visits(*, session: Session, hospital_id: str, status: str | None = 
     if status:
         stmt = stmt.where(MedicalVisit.status == status)
     page = paginate(session, stmt, MedicalVisit.id, limit=limit, cursor=cursor)
-    names = dict(session.execute(select(Person.id, Person.name).where(
-        Person.id.in_({v.person_id for v in page.items}))).tuples().all())
-    return Page(items=[VisitView(visit=v, name_masked=mask_name(names.get(v.person_id))) for v in page.items],
+    names = masked_names(session, (v.person_id for v in page.items))
+    return Page(items=[VisitView(visit=v, name_masked=names[v.person_id]) for v in page.items],
                 next_cursor=page.next_cursor)  # the list's schema shows no line: none is read here
 
 

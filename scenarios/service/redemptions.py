@@ -29,8 +29,6 @@ from backend.config import Settings
 from backend.credit import service as credit_service
 from backend.db import new_id, per_dialect_insert, rowcount, utcnow
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
-from backend.identity.ids import mask_name
-from backend.identity.models import Person
 from backend.pagination import Page, paginate
 from backend.qr import service as qr_service
 from scenarios.eligibility import (
@@ -47,6 +45,7 @@ from scenarios.service.catalogue import LIVE_SCENARIO
 from scenarios.service.common import (
     level_name,
     masked_name,
+    masked_names,
     masked_subject,
     shown_level,
 )
@@ -304,9 +303,8 @@ def list_redemptions(*, session: Session, merchant_id: str, date_from: dt.date |
 def _views(session: Session, redemptions: list[Redemption]) -> list[RedemptionView]:
     titles = dict(session.execute(
         select(Offer.id, Offer.title).where(Offer.id.in_({r.offer_id for r in redemptions}))).all())
-    names = dict(session.execute(
-        select(Person.id, Person.name).where(Person.id.in_({r.person_id for r in redemptions}))).all())
-    return [RedemptionView.of(r, offer_title=titles.get(r.offer_id, ""), name_masked=mask_name(names.get(r.person_id)))
+    names = masked_names(session, (r.person_id for r in redemptions))
+    return [RedemptionView.of(r, offer_title=titles.get(r.offer_id, ""), name_masked=names[r.person_id])
             for r in redemptions]
 
 
