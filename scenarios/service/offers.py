@@ -78,7 +78,7 @@ def update_offer(*, session: Session, merchant_id: str, offer_id: str, **changes
         changes["period"] = offer.period or "month"
     new_limit, new_period = changes.get("per_person_limit", offer.per_person_limit), changes.get("period", offer.period)
     if _limit_kind_changes(offer, new_limit, new_period):
-        session.refresh(offer, with_for_update=True)  # quota-taking redemptions finish first (see rebase_quota)
+        session.refresh(offer, with_for_update=True)  # redemptions in flight finish first (see rebase_quota)
         if _limit_kind_changes(offer, new_limit, new_period) and _standing_redemptions(session, offer.id):
             # The counts a limit is checked on are kept per period only while a limit is set: adding
             # one, or another period, would start them at 0 and let everyone redeem again; removing
@@ -102,12 +102,10 @@ def rebase_quota(session: Session, offer: Offer) -> None:
 
     Counted, not adjusted by one: while an offer had no quota nothing was subtracted, and a quota
     lowered below what was used keeps no trace of the excess, so a void or a new total must not
-    give back places that were never there. The caller has locked the offer row: a redemption
-    takes its quota under that lock and holds it to its commit, so every quota-taking redemption
-    is committed (and counted by the statement below) or waits for the caller's commit. One gap
-    stays: a redemption that read the offer while it had no quota takes none, so one still in
-    flight when a quota is first set commits uncounted (one place over, per such redemption); the
-    same holds for a per-person limit set while a redemption that read none is in flight.
+    give back places that were never there. The caller has locked the offer row, and a redemption
+    locks it before it writes and takes the quota the row has then (``scenarios_redeem``): every
+    redemption is committed and counted by the statement below, or waits and takes from the new
+    quota.
     """
     if offer.total_quota is None:
         offer.remaining_quota = None

@@ -103,10 +103,25 @@ _COUNT_USE = per_dialect_insert(_count_use_statement)
 _TAKE_QUOTA = update(_OFFERS).where(_OFFERS.c.id == bindparam("offer_id"), _OFFERS.c.remaining_quota > 0).values(
     remaining_quota=_OFFERS.c.remaining_quota - 1)
 
+# The offer's terms as they are when the redemption writes (SQLite: the request's transaction
+# already holds the database's write lock; PostgreSQL locks the row inside scenarios_redeem).
+_OFFER_NOW = select(_OFFERS.c.active, _OFFERS.c.per_person_limit, _OFFERS.c.period, _OFFERS.c.total_quota).where(
+    _OFFERS.c.id == bindparam("offer_id"))
+
 _INSERT_REDEMPTION = insert(_REDEMPTIONS)
 _REDEEM_IN_POSTGRESQL = text(
-    "SELECT scenarios_redeem(:id, :offer_id, :merchant_id, :scenario_code, :person_id, :cashier_id, :period_key, "
-    ":level, :per_person_limit, :take_quota, :now)")
+    "SELECT scenarios_redeem(:id, :offer_id, :merchant_id, :scenario_code, :person_id, :cashier_id, :period, "
+    ":period_key, :level, :now)")
+
+# The offer was switched off, or its limit added, removed or moved to another period, between the
+# redemption's read and its write: nothing was written; read it again (at most _READS times in all).
+OFFER_CHANGED = "offer_changed"
+_READS = 3
+
+
+def limit_period(offer: Any) -> str | None:
+    """The period an offer's per-person uses are counted in, None without a limit."""
+    return offer.period if offer.per_person_limit is not None else None
 
 
 @dataclass
@@ -184,40 +199,45 @@ def redeem(*, session: Session, redis: Redis, actor: Actor, merchant_id: str, of
     The code is looked at first, and the offer read with the person's standing in one statement:
     an unknown offer leaves the code usable. The code is then consumed (exactly one caller gets
     the person); the per-person count and the quota change only through conditional statements,
-    so concurrent cashiers can neither exceed the limit nor oversell the quota. Any refusal rolls
-    back before the commit: nothing is written. On PostgreSQL the writes run in one function call
-    (``scenarios_redeem``, migration 0007), elsewhere statement by statement.
+    so concurrent cashiers can neither exceed the limit nor oversell the quota. The writes take
+    the quota and the limit the offer has when they run, under a lock on the offer, so a quota or
+    a limit set meanwhile counts this redemption too; if the offer was switched off or its limit's
+    period changed since the read, nothing is written and the offer is read again. Any refusal
+    rolls back before the commit: nothing is written. On PostgreSQL the writes run in one function
+    call (``scenarios_redeem``, migrations 0007 and 0008), elsewhere statement by statement.
     """
     now = now or utcnow()
     person_id = qr_service.peek(redis=redis, code=code)
-    conn = session.connection()
-    row = conn.execute(_OFFER_FOR_PERSON, {"offer_id": offer_id, "merchant_id": merchant_id,
-                                           "person_id": person_id}).one_or_none()
-    if row is None:
-        raise NotFound("person_not_found")
-    if row.id is None:
-        raise NotFound("offer_not_found")
+    row = _offer_for_person(session, offer_id, merchant_id, person_id)
     if qr_service.consume(redis=redis, code=code) != person_id:  # a code names one person for its life
         raise Conflict("qr_already_used")
-    name_masked, subject = masked_subject(session, person_id, row)
-    # Limit and quota are decided below by the conditional statements, not by this read.
-    terms = replace(terms_of(row, scenario_active=row.scenario_active), per_person_limit=None, remaining_quota=None)
-    reason = offer_reason(terms, subject, used=0, now=now)
-    if reason is not None:
-        raise Forbidden("not_eligible", reason=reason)
-    view = RedemptionView(id=new_id("rdm"), offer_id=offer_id, offer_title=row.title,
-                          scenario_code=row.scenario_code, name_masked=name_masked,
-                          level=shown_level(subject), status="redeemed", created_at=now)
-    write = _write_in_postgresql if conn.dialect.name == "postgresql" else _write_portable
-    outcome = write(conn, {
-        "id": view.id, "offer_id": offer_id, "merchant_id": merchant_id, "scenario_code": row.scenario_code,
-        "person_id": person_id, "cashier_id": actor.account_id, "period_key": period_key(row.period, now),
-        "level": view.level, "per_person_limit": row.per_person_limit, "take_quota": row.total_quota is not None,
-        "now": now})
-    if outcome != "ok":
-        session.rollback()
-        if outcome == LIMIT_REACHED:
-            raise Forbidden("not_eligible", reason=LIMIT_REACHED)
+    write = _write_in_postgresql if session.connection().dialect.name == "postgresql" else _write_portable
+    for _ in range(_READS):
+        name_masked, subject = masked_subject(session, person_id, row)
+        # Limit and quota are decided below by the conditional statements, not by this read.
+        terms = replace(terms_of(row, scenario_active=row.scenario_active), per_person_limit=None,
+                        remaining_quota=None)
+        reason = offer_reason(terms, subject, used=0, now=now)
+        if reason is not None:
+            raise Forbidden("not_eligible", reason=reason)
+        view = RedemptionView(id=new_id("rdm"), offer_id=offer_id, offer_title=row.title,
+                              scenario_code=row.scenario_code, name_masked=name_masked,
+                              level=shown_level(subject), status="redeemed", created_at=now)
+        period = limit_period(row)
+        outcome = write(session.connection(), {
+            "id": view.id, "offer_id": offer_id, "merchant_id": merchant_id, "scenario_code": row.scenario_code,
+            "person_id": person_id, "cashier_id": actor.account_id, "period": period,
+            "period_key": period_key(period, now), "level": view.level, "now": now})
+        if outcome != "ok":
+            session.rollback()
+        if outcome != OFFER_CHANGED:
+            break
+        row = _offer_for_person(session, offer_id, merchant_id, person_id)
+    else:
+        raise Conflict(OFFER_CHANGED)
+    if outcome == LIMIT_REACHED:
+        raise Forbidden("not_eligible", reason=LIMIT_REACHED)
+    if outcome == QUOTA_EXHAUSTED:
         raise Conflict("quota_exhausted")
     credit_service.log_query(session=session, actor=actor, org_id=merchant_id, person_id=person_id,
                              purpose="benefit")
@@ -225,13 +245,27 @@ def redeem(*, session: Session, redis: Redis, actor: Actor, merchant_id: str, of
     return view
 
 
+def _offer_for_person(session: Session, offer_id: str, merchant_id: str, person_id: str) -> Row[Any]:
+    row = session.connection().execute(_OFFER_FOR_PERSON, {"offer_id": offer_id, "merchant_id": merchant_id,
+                                                           "person_id": person_id}).one_or_none()
+    if row is None:
+        raise NotFound("person_not_found")
+    if row.id is None:
+        raise NotFound("offer_not_found")
+    return row
+
+
 def _write_portable(conn: Connection, w: dict[str, Any]) -> str:
-    """The redemption's writes statement by statement (SQLite): ``ok``, ``limit_reached`` or ``quota_exhausted``."""
-    if w["per_person_limit"] is not None and not conn.execute(_COUNT_USE[conn.dialect.name], {
+    """The redemption's writes statement by statement (SQLite): ``ok``, ``limit_reached``,
+    ``quota_exhausted`` or ``offer_changed``, deciding on the offer as it is now (as scenarios_redeem)."""
+    offer = conn.execute(_OFFER_NOW, {"offer_id": w["offer_id"]}).one_or_none()
+    if offer is None or not offer.active or limit_period(offer) != w["period"]:
+        return OFFER_CHANGED
+    if offer.per_person_limit is not None and not conn.execute(_COUNT_USE[conn.dialect.name], {
             "offer_id": w["offer_id"], "person_id": w["person_id"], "period_key": w["period_key"], "used": 1,
-            "limit": w["per_person_limit"]}).rowcount:
+            "limit": offer.per_person_limit}).rowcount:
         return LIMIT_REACHED
-    if w["take_quota"] and not conn.execute(_TAKE_QUOTA, {"offer_id": w["offer_id"]}).rowcount:
+    if offer.total_quota is not None and not conn.execute(_TAKE_QUOTA, {"offer_id": w["offer_id"]}).rowcount:
         return QUOTA_EXHAUSTED
     conn.execute(_INSERT_REDEMPTION, {
         "id": w["id"], "offer_id": w["offer_id"], "merchant_id": w["merchant_id"],
@@ -261,6 +295,8 @@ def void(*, session: Session, settings: Settings, actor: Actor, merchant_id: str
     window = dt.timedelta(seconds=settings.redemption_void_window_s)
     if now - redemption.created_at > window:
         raise Conflict("void_window_passed", hours=int(window.total_seconds() // 3600))
+    # The offer first, as a redemption locks it (then the usage row): no deadlock between the two.
+    offer = session.get(Offer, redemption.offer_id, with_for_update=True)
     won = rowcount(session, update(Redemption).where(Redemption.id == redemption.id,
                                                      Redemption.status == "redeemed")
                    .values(status="voided", voided_at=now, voided_by=actor.account_id, void_reason=reason)
@@ -271,7 +307,6 @@ def void(*, session: Session, settings: Settings, actor: Actor, merchant_id: str
         OfferUsage.offer_id == redemption.offer_id, OfferUsage.person_id == redemption.person_id,
         OfferUsage.period_key == redemption.period_key, OfferUsage.used > 0,
     ).values(used=OfferUsage.used - 1))
-    offer = session.get(Offer, redemption.offer_id, with_for_update=True)
     if offer is not None:
         rebase_quota(session, offer)  # the place comes back only if the quota has room for it
     session.commit()

@@ -1,5 +1,5 @@
 """The two implementations of a redemption's writes agree, outcome by outcome and row by row:
-``scenarios_redeem`` (PostgreSQL, migration 0007) and the statement-by-statement path that SQLite
+``scenarios_redeem`` (PostgreSQL, migrations 0007 and 0008) and the statement-by-statement path that SQLite
 uses. Both exist only on PostgreSQL, so this runs in the suite's PostgreSQL pass; the HTTP tests
 of test_redemptions.py run each backend's own path on both passes."""
 
@@ -43,11 +43,12 @@ def _today() -> str:
     return redemptions.period_key("day", dt.datetime.now(dt.UTC))
 
 
-def _both(session, shop, offer, person_id):
+def _both(session, shop, offer, person_id, **read):
+    """Both paths, for a caller whose read of the offer saw its limit's period (``period=`` overrides)."""
+    period = read.get("period", offer["period"] if offer["per_person_limit"] is not None else None)
     writes = {"offer_id": offer["id"], "merchant_id": shop.id, "scenario_code": offer["scenario"],
-              "person_id": person_id, "cashier_id": shop.cashier.id, "period_key": _today(), "level": "A",
-              "per_person_limit": offer["per_person_limit"], "take_quota": offer["total_quota"] is not None,
-              "now": NOW}
+              "person_id": person_id, "cashier_id": shop.cashier.id, "period": period, "period_key": _today(),
+              "level": "A", "now": NOW}
     portable, postgresql = (_run(session, path, writes) for path in WRITES)
     assert portable == postgresql
     return portable
@@ -82,3 +83,18 @@ def test_limit_and_quota_refusals_are_the_same_either_way(client, factory, sessi
     assert len(limited["redemptions"]) == 1  # the real one only
     exhausted = _both(session, shop, last_one, second.person_id)
     assert exhausted["outcome"] == "quota_exhausted" and exhausted["remaining"] == 0
+
+
+def test_an_offer_changed_since_the_read_is_not_written_either_way(client, factory, session):
+    shop = make_shop(factory)
+    daily = make_offer(client, shop, per_person_limit=1, period="day", total_quota=5)
+    person = factory.user("resident").person_id
+    # the caller read no limit, or another period: its period key would be wrong
+    for period in (None, "month"):
+        moved = _both(session, shop, daily, person, period=period)
+        assert moved == {"outcome": "offer_changed", "remaining": 5, "usage": [], "redemptions": []}
+    switched_off = client.patch(f"{shop.base}/offers/{daily['id']}", json={"active": False},
+                                headers=shop.admin.headers)
+    assert switched_off.status_code == 200
+    off = _both(session, shop, daily, person)
+    assert off == {"outcome": "offer_changed", "remaining": 5, "usage": [], "redemptions": []}
