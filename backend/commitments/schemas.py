@@ -115,6 +115,10 @@ class OfflineCommitmentSchema(BaseSchema):
     title = f.String(required=True, validate=validate.Length(min=1, max=200))
     text = f.String(load_default=None, validate=validate.Length(max=20000))
     template_id = f.String(load_default=None, validate=validate.Length(max=40))
+    fields = f.Dict(load_default=None, validate=validate.Length(max=50),  # type: ignore[assignment]  # the API's field name
+                    metadata={"description": "With template_id and no text: the values of the template's slots, "
+                                             "checked as for an online draft; the stored text is the template "
+                                             "rendered with them."})
     id_number = f.String(load_default=None, load_only=True, validate=validate.Length(max=32))
     credit_code = f.String(load_default=None, validate=validate.Length(max=32))
     signed_on = f.Date(required=True)

@@ -122,3 +122,24 @@ def test_the_default_range_of_stats_stays_inside_the_calendar(client, desk):
                           headers=desk.officer.headers)
     assert response.status_code == 200
     assert [i["month"] for i in response.json["items"]][:1] == ["2000-01"]
+
+
+def test_a_paper_commitment_from_a_template_fills_its_slots(client, desk, session):
+    template = desk.template
+    slots = [field["name"] for field in template["fields"]]
+    assert slots and all("{" + name + "}" in template["text"] for name in slots)
+    bare = _paper(client, desk, type=template["type"], template_id=template["id"], paper_ref="T-0")
+    assert bare.status_code == 422 and bare.json["code"] == "missing_field"  # no {slot} is ever stored
+    values = {"name": "张三", "matter": "个体工商户登记", "amount": 100}  # the desk template's slots
+    filled = _paper(client, desk, type=template["type"], template_id=template["id"], fields=values,
+                    paper_ref="T-1")
+    assert filled.status_code == 201, filled.json
+    own_text = _paper(client, desk, type=template["type"], template_id=template["id"], text="纸面原文",
+                      paper_ref="T-2")
+    assert own_text.status_code == 201, own_text.json
+    loose = _paper(client, desk, fields=values, paper_ref="T-3")  # fields without a template
+    assert loose.status_code == 422 and loose.json["code"] == "fields_need_template"
+    stored = session.get(Commitment, filled.json["id"])
+    assert "{" not in stored.text and "张三" in stored.text and stored.fields == values
+    assert session.get(Commitment, own_text.json["id"]).text == "纸面原文"
+    session.rollback()

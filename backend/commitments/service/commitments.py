@@ -259,8 +259,14 @@ def expire(*, session: Session, as_of: dt.datetime | None = None) -> int:
 def record_offline(*, session: Session, settings: Settings, actor: Actor, department_id: str,
                    type: str, title: str, signed_on: dt.date, paper_ref: str,  # noqa: A002
                    id_number: str | None = None, credit_code: str | None = None, text: str | None = None,
-                   template_id: str | None = None, validity_days: int | None = None) -> Commitment:
-    """Record a commitment signed on paper at the counter (counts as offline in the stats)."""
+                   template_id: str | None = None, fields: dict[str, Any] | None = None,
+                   validity_days: int | None = None) -> Commitment:
+    """Record a commitment signed on paper at the counter (counts as offline in the stats).
+
+    The stored text is the officer's ``text`` (what the paper says), else the template rendered
+    with ``fields`` (checked as for an online draft: a required slot left empty is refused, so no
+    ``{slot}`` is ever stored); ``fields`` need a template and go unused beside a ``text``.
+    """
     today = utcnow().astimezone(SHANGHAI).date()
     if not dt.date(2000, 1, 1) <= signed_on <= today:  # paper signed already, in the platform's calendar
         raise Invalid("invalid_signed_on")
@@ -269,12 +275,15 @@ def record_offline(*, session: Session, settings: Settings, actor: Actor, depart
         if template_id else None
     if template is not None and template.type != type:
         raise Invalid("invalid_field_value", field="type", expected=template.type)
+    if fields and (template is None or text):
+        raise Invalid("fields_need_template")
+    values = check_values(template.fields, fields or {}) if template is not None and not text else {}
     days = validity_days or (template.validity_days if template else settings.commitment_default_validity_days)
     signed_at = dt.datetime.combine(signed_on, dt.time(), SHANGHAI).astimezone(dt.UTC)
     commitment = Commitment(
         id=new_id("cmt"), channel="offline", status="signed", template_id=template.id if template else None,
-        department_id=department_id, type=type, title=title, text=text or (template.text if template else ""),
-        fields={}, subject_kind="enterprise" if org_id else "person", subject_person_id=person_id,
+        department_id=department_id, type=type, title=title,
+        text=text or (render(template.text, values) if template else ""), fields=values, subject_kind="enterprise" if org_id else "person", subject_person_id=person_id,
         subject_org_id=org_id, drafter_account_id=None, signed_at=signed_at,
         valid_until=signed_at + dt.timedelta(days=days), paper_ref=paper_ref, recorded_by=actor.account_id,
         created_at=utcnow(),
