@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from backend.errors import PROBLEM_JSON, AppError, problem
+from backend.errors import PROBLEM_JSON, AppError, problem, write_kept
 
 log = logging.getLogger("backend.errors")
 
@@ -58,6 +58,9 @@ def _rollback() -> None:
 
 def handle_app_error(exc: AppError) -> Response:
     _rollback()
+    session = g.get("db_session")
+    if session is not None and write_kept(exc, session):
+        session.commit()
     return render_app_error(exc)
 
 

@@ -8,7 +8,7 @@ message catalogue in zh-CN (default) or English (``Accept-Language: en``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -37,6 +37,7 @@ register_messages(
         "admin_required": ("需要平台管理员", "Platform admin required", "只有平台管理员可以执行此操作。", "Only a platform admin may do this."),
         "verification_required": ("需要实名认证", "Real-name verification required", "请先完成实名认证。", "Complete real-name verification first."),
         "rate_limited": ("请求过于频繁", "Too many requests", "请稍后再试。", "Try again later."),
+        "conflict_of_interest": ("不能处理与自己有关的事项", "Conflict of interest", "决定人不能是申请人本人、记录或申请的主体，也不能是主体企业的成员。", "The decider must be neither the applicant, nor the subject of the record or claim, nor a member of the subject enterprise."),
         "conflict": ("数据冲突", "Conflict", "请求与当前数据冲突，请重试。", "The request conflicts with the current state; retry."),
         "dependency_unavailable": ("服务暂不可用", "Service unavailable", "{part} 暂不可用，请稍后再试。", "{part} is unavailable; try again later."),
         "internal_error": ("服务器内部错误", "Internal server error", "请稍后再试，并提供请求编号 {request_id}。", "Try again later; quote request id {request_id}."),
@@ -60,9 +61,27 @@ class AppError(Exception):
             self.status = status
         self.params = params
         self.headers: dict[str, str] = {}
+        self.kept: list[Callable[[Any], None]] = []
+
+    def keep(self, write: Callable[[Any], None]) -> AppError:
+        """Add a write that stands although the request is refused: ``write(session)`` runs after the
+        request's own writes are rolled back, in a transaction of its own, before the answer. For
+        the trail of a refused look at someone's credit (the query log), which the refusal's reason
+        reveals as much as a success would."""
+        self.kept.append(write)
+        return self
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code!r}, {self.status}, {self.params!r})"
+
+
+def write_kept(exc: AppError, session: Any) -> bool:
+    """Run (once) the writes a refusal keeps, in ``session`` after its rollback; True if there were any
+    (the caller commits them)."""
+    writes, exc.kept = exc.kept, []
+    for write in writes:
+        write(session)
+    return bool(writes)
 
 
 class Invalid(AppError):

@@ -21,7 +21,7 @@ from redis import Redis
 from backend.actor import Actor
 from backend.config import Settings
 from backend.db import AppSession
-from backend.errors import AppError, Conflict, Forbidden, NotFound, Unauthorized
+from backend.errors import AppError, Conflict, Forbidden, NotFound, Unauthorized, write_kept
 from backend.idempotency import service as idempotency
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -252,6 +252,7 @@ def idempotent(func: F) -> F:
                 if idempotency.should_store(exc.status, exc.code):
                     from backend.error_handlers import render_app_error
 
+                    write_kept(exc, session)  # committed with the stored answer
                     rendered = render_app_error(exc)
                     replay = answer(rendered.status_code, rendered.get_data(as_text=True), rendered.content_type)
                     if replay is not None:

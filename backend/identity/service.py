@@ -178,15 +178,31 @@ def decide_real_name_claim(*, session: Session, actor: Actor, claim_id: str, out
         raise NotFound("claim_not_found")
     if claim.status != "pending":
         raise Conflict("claim_decided")
+    check_not_a_party(session=session, actor=actor, subject_id=claim.person_id, applicant_account_id=claim.account_id)
     claim.note = note
     if outcome == "approved":
-        _approve_claim(session, claim, decided_by=actor.account_id)
+        try:
+            with session.begin_nested():
+                _approve_claim(session, claim, decided_by=actor.account_id)
+        except Conflict as exc:
+            if exc.code != "identity_already_bound":
+                raise
+            # Another account holds the identity: this claim can never be approved. It is closed
+            # (rejected, with the reason) so that its account may claim again, and the officer is told.
+            _reject_claim(claim, actor, note=note or "identity_already_bound")
+            session.commit()
+            raise
     else:
-        claim.status = "rejected"
-        claim.decided_by = actor.account_id
-        claim.decided_at = utcnow()
+        _reject_claim(claim, actor, note=note)
     session.commit()
     return claim
+
+
+def _reject_claim(claim: RealNameClaim, actor: Actor, *, note: str | None) -> None:
+    claim.status = "rejected"
+    claim.note = note
+    claim.decided_by = actor.account_id
+    claim.decided_at = utcnow()
 
 
 def latest_claim(*, session: Session, account_id: str) -> RealNameClaim | None:
@@ -219,6 +235,14 @@ def org_kind_and_roles(*, session: Session, actor: Actor, org_id: str) -> tuple[
     roles = frozenset(role for _kind, role in rows if role is not None)
     actor.org_kinds[org_id], actor.roles[org_id] = kind, roles
     return kind, roles
+
+
+def check_not_a_party(*, session: Session, actor: Actor, subject_id: str, applicant_account_id: str) -> None:
+    """Refuse (409 ``conflict_of_interest``) a decision by someone it concerns: the applicant, the
+    person it is about, or a member of the enterprise it is about (four eyes, as for points awards)."""
+    if actor.account_id == applicant_account_id or subject_id == actor.person_id or load_roles(
+            session=session, actor=actor, org_id=subject_id):  # no roles for a person's id
+        raise Conflict("conflict_of_interest")
 
 
 def load_roles(*, session: Session, actor: Actor, org_id: str) -> frozenset[str]:

@@ -154,8 +154,9 @@ def open_visit(*, session: Session, settings: Settings, redis: Redis, actor: Act
     """Use the patient's code to open a treat-first visit (refused unless eligible now)."""
     person_id = qr_service.consume(redis=redis, code=code)
     result = _evaluate(session, settings, hospital_id, person_id)
-    if not result.eligible:
-        raise Forbidden("not_eligible", reason=result.reason)
+    if not result.eligible:  # the reason comes from the person's credit: the look is logged all the same
+        raise Forbidden("not_eligible", reason=result.reason).keep(credit_service.query_logger(
+            actor=actor, org_id=hospital_id, person_id=person_id, purpose="medical"))
     visit = MedicalVisit(hospital_id=hospital_id, person_id=person_id, opened_by=actor.account_id,
                          level=result.level, status="open", total_fen=0, opened_at=now or utcnow())
     session.add(visit)
@@ -205,8 +206,11 @@ def add_charge(*, session: Session, settings: Settings, actor: Actor, hospital_i
     if visit.status != "open":
         raise Conflict("visit_not_open")
     result = _evaluate(session, settings, hospital_id, visit.person_id)
+    # A refusal tells the hospital about the person's credit (a reason, what is left of the line): logged.
+    refused_look = credit_service.query_logger(actor=actor, org_id=hospital_id, person_id=visit.person_id,
+                                               purpose="medical")
     if not result.eligible and result.reason != LINE_USED_UP:  # a used-up line is credit_line_exceeded below
-        raise Forbidden("not_eligible", reason=result.reason)
+        raise Forbidden("not_eligible", reason=result.reason).keep(refused_look)
     insert_ignore(session, MedicalCreditLine.__table__, {"person_id": visit.person_id, "used_fen": 0},
                   ["person_id"])
     charged = rowcount(session, update(MedicalCreditLine).where(
@@ -215,7 +219,7 @@ def add_charge(*, session: Session, settings: Settings, actor: Actor, hospital_i
     ).values(used_fen=MedicalCreditLine.used_fen + amount_fen))
     if not charged:
         left = available_fen(line_fen=result.line_fen, used_fen=used_fen(session, visit.person_id))
-        raise Conflict("credit_line_exceeded", available_fen=left, amount_fen=amount_fen)
+        raise Conflict("credit_line_exceeded", available_fen=left, amount_fen=amount_fen).keep(refused_look)
     still_open = rowcount(session, update(MedicalVisit).where(MedicalVisit.id == visit.id,
                                                              MedicalVisit.status == "open")
                           .values(total_fen=MedicalVisit.total_fen + amount_fen)

@@ -28,7 +28,7 @@ from backend.actor import Actor
 from backend.config import Settings
 from backend.credit import service as credit_service
 from backend.db import new_id, per_dialect_insert, rowcount, utcnow
-from backend.errors import Conflict, Forbidden, Invalid, NotFound
+from backend.errors import AppError, Conflict, Forbidden, Invalid, NotFound
 from backend.pagination import Page, paginate
 from backend.qr import service as qr_service
 from scenarios.eligibility import (
@@ -203,7 +203,8 @@ def redeem(*, session: Session, redis: Redis, actor: Actor, merchant_id: str, of
     the quota and the limit the offer has when they run, under a lock on the offer, so a quota or
     a limit set meanwhile counts this redemption too; if the offer was switched off or its limit's
     period changed since the read, nothing is written and the offer is read again. Any refusal
-    rolls back before the commit: nothing is written. On PostgreSQL the writes run in one function
+    rolls back before the commit: nothing is written but the query log row (the refusal's reason
+    came from the person's standing, so it was a look as much as a redemption is). On PostgreSQL the writes run in one function
     call (``scenarios_redeem``, migrations 0007 and 0008), elsewhere statement by statement.
     """
     now = now or utcnow()
@@ -211,6 +212,21 @@ def redeem(*, session: Session, redis: Redis, actor: Actor, merchant_id: str, of
     row = _offer_for_person(session, offer_id, merchant_id, person_id)
     if qr_service.consume(redis=redis, code=code) != person_id:  # a code names one person for its life
         raise Conflict("qr_already_used")
+    try:
+        view = _redeem_for(session, actor, merchant_id, offer_id, person_id, row, now)
+    except AppError as exc:  # a refusal after the person's standing was read: the look is logged too
+        exc.keep(credit_service.query_logger(actor=actor, org_id=merchant_id, person_id=person_id,
+                                             purpose="benefit"))
+        raise
+    credit_service.log_query(session=session, actor=actor, org_id=merchant_id, person_id=person_id,
+                             purpose="benefit")
+    session.commit()
+    return view
+
+
+def _redeem_for(session: Session, actor: Actor, merchant_id: str, offer_id: str, person_id: str, row: Row[Any],
+                now: dt.datetime) -> RedemptionView:
+    """The checks and writes of a redemption whose code is used: the view, or the refusal raised."""
     write = _write_in_postgresql if session.connection().dialect.name == "postgresql" else _write_portable
     for _ in range(_READS):
         name_masked, subject = masked_subject(session, person_id, row)
@@ -239,9 +255,6 @@ def redeem(*, session: Session, redis: Redis, actor: Actor, merchant_id: str, of
         raise Forbidden("not_eligible", reason=LIMIT_REACHED)
     if outcome == QUOTA_EXHAUSTED:
         raise Conflict("quota_exhausted")
-    credit_service.log_query(session=session, actor=actor, org_id=merchant_id, person_id=person_id,
-                             purpose="benefit")
-    session.commit()
     return view
 
 

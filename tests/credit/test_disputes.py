@@ -201,3 +201,48 @@ def test_a_repair_may_name_a_signed_credit_repair_commitment(
                        headers=resident.headers)
     assert resp.status_code == 201 and resp.json["commitment_id"] == "cmt_1"
     assert calls and calls[0]["commitment_id"] == "cmt_1" and calls[0]["person_id"] == resident.person_id
+
+
+def test_an_officer_decides_neither_an_objection_nor_a_repair_about_their_own_record(
+        client: FlaskClient, dept: Dept, factory: Factory, session: Session) -> None:
+    """Four eyes: an officer who is a record's subject cannot clear it (409 conflict_of_interest);
+    a colleague can."""
+    org = factory.org("department")
+    own, colleague = factory.user("officer", org, verified=True), factory.user("officer", org)
+    department = Dept(id=org.id, officer=own)
+    contested = _ingest(client, department, own, ref="SELF-1", severity="serious")
+    decision = _object(client, department, own, contested)
+    refused = client.post(decision, json={"outcome": "revoked"}, headers=own.headers)
+    assert refused.status_code == 409 and refused.json["code"] == "conflict_of_interest"
+    assert _status(client, own, contested) == "disputed"  # nothing decided
+    assert client.post(decision, json={"outcome": "upheld", "note": "维持"},
+                       headers=colleague.headers).status_code == 200
+
+    repairable = _ingest(client, department, own, ref="SELF-2", occurred_at=days_ago(400))
+    applied = client.post("/api/v1/me/credit/repairs", json={"record_id": repairable, "statement": "已整改"},
+                          headers=own.headers)
+    assert applied.status_code == 201, applied.json
+    repair_decision = f"/api/v1/departments/{department.id}/repairs/{applied.json['id']}/decision"
+    refused = client.post(repair_decision, json={"outcome": "approved"}, headers=own.headers)
+    assert refused.status_code == 409 and refused.json["code"] == "conflict_of_interest"
+    assert _status(client, own, repairable) == "active"
+    assert client.post(repair_decision, json={"outcome": "approved"}, headers=colleague.headers).status_code == 200
+
+
+def test_a_member_of_an_enterprise_decides_no_objection_about_the_enterprise(
+        client: FlaskClient, dept: Dept, factory: Factory, session: Session) -> None:
+    from backend.credit.models import CreditObjection as Objection
+
+    enterprise = factory.org("enterprise")
+    resp = client.post(dept.batch_url(), json={"records": [item("ENT-1", credit_code=enterprise.credit_code)]},
+                       headers=dept.headers)
+    record_id = resp.json["items"][0]["id"]
+    factory.grant(dept.officer.account, enterprise, "admin")  # the officer also acts for the enterprise
+    objection = Objection(record_id=record_id, open_record_id=record_id, subject_id=enterprise.id,
+                          source_org_id=dept.id, filed_by=factory.user("account").account.id, reason="r",
+                          evidence=[], status="open", due_at=dt.datetime.now(dt.UTC))
+    session.add(objection)
+    session.commit()
+    refused = client.post(f"/api/v1/departments/{dept.id}/objections/{objection.id}/decision",
+                          json={"outcome": "revoked"}, headers=dept.headers)
+    assert refused.status_code == 409 and refused.json["code"] == "conflict_of_interest"

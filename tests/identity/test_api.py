@@ -196,3 +196,33 @@ def test_organisation_list_paginates_with_cursors(client, factory):
     bad = client.get("/api/v1/orgs?cursor=%%%", headers=admin.headers)
     assert bad.status_code == 422 and bad.json["code"] == "invalid_cursor"
     assert client.get("/api/v1/orgs?limit=1000", headers=admin.headers).status_code == 422
+
+
+def test_a_counter_officer_decides_no_claim_of_their_own_and_a_claim_that_lost_its_identity_is_closed(
+        base_settings, session, factory):
+    app = create_app(base_settings.with_overrides(real_name_verifier="counter"))
+    client = app.test_client()
+    department = factory.org("department")
+    officer, colleague = factory.user("officer", department), factory.user("officer", department)
+    decide = f"/api/v1/departments/{department.id}/real-name-claims/{{}}/decision"
+
+    own = client.post("/api/v1/me/real-name", json={"name": "官员", "id_number": valid_id_number()},
+                      headers=officer.headers).json
+    refused = client.post(decide.format(own["id"]), json={"outcome": "approved"}, headers=officer.headers)
+    assert refused.status_code == 409 and refused.json["code"] == "conflict_of_interest"
+    assert client.get("/api/v1/me", headers=officer.headers).json["verified"] is False
+    assert client.post(decide.format(own["id"]), json={"outcome": "approved"},
+                       headers=colleague.headers).status_code == 200
+
+    number = valid_id_number()
+    first, second = factory.user("account"), factory.user("account")
+    claims = [client.post("/api/v1/me/real-name", json={"name": "甲", "id_number": number}, headers=u.headers).json
+              for u in (first, second)]
+    assert client.post(decide.format(claims[0]["id"]), json={"outcome": "approved"},
+                       headers=officer.headers).status_code == 200
+    lost = client.post(decide.format(claims[1]["id"]), json={"outcome": "approved"}, headers=officer.headers)
+    assert lost.status_code == 409 and lost.json["code"] == "identity_already_bound"
+    assert client.get("/api/v1/me", headers=second.headers).json["real_name_status"] == "rejected"
+    retry = client.post("/api/v1/me/real-name", json={"name": "乙", "id_number": valid_id_number()},
+                        headers=second.headers)
+    assert retry.status_code == 201 and retry.json["status"] == "pending"  # not stuck behind claim_pending

@@ -20,6 +20,7 @@ from backend.credit.service.core import (
     get_standing,
     list_subject_records,
     log_query,
+    query_logger,
     recompute,
     record_event,
     update_points_rating,
@@ -51,6 +52,6 @@ __all__ = [
     "decide_repair", "department_enterprises", "department_records", "enterprise_credit", "expire",
     "file_objection", "get_standing", "ingest_batch", "list_categories", "list_department_objections",
     "list_department_repairs", "list_models", "list_my_objections", "list_my_repairs", "list_subject_records",
-    "log_query", "my_credit", "my_history", "my_queries", "my_records", "recompute", "recompute_all",
+    "log_query", "my_credit", "my_history", "my_queries", "my_records", "query_logger", "recompute", "recompute_all",
     "record_event", "update_points_rating",
 ]

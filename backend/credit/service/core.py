@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -631,6 +631,13 @@ def log_query(*, session: Session, actor: Actor, org_id: str, person_id: str, pu
     session.connection().execute(_LOG_QUERY, {"id": new_id("cqy"), "person_id": person_id, "org_id": org_id,
                                               "account_id": actor.account_id, "purpose": purpose[:200],
                                               "at": utcnow()})
+
+
+def query_logger(*, actor: Actor, org_id: str, person_id: str, purpose: str) -> Callable[[Session], None]:
+    """``log_query`` for later: the write a refusal keeps (``AppError.keep``) when its reason came
+    from the person's credit, so a refused look is in the person's query log like an answered one."""
+    return lambda session: log_query(session=session, actor=actor, org_id=org_id, person_id=person_id,
+                                     purpose=purpose)
 
 
 def update_points_rating(*, session: Session, person_id: str, rating: int) -> None:

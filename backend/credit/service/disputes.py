@@ -16,6 +16,7 @@ from backend.credit.models import CreditObjection, CreditRecord, CreditRepair
 from backend.credit.service import core
 from backend.db import rowcount, utcnow
 from backend.errors import Conflict, Invalid, NotFound, register_messages
+from backend.identity import service as identity_service
 from backend.pagination import Page, paginate
 
 register_messages(
@@ -93,6 +94,8 @@ def decide_objection(*, session: Session, actor: Actor, org_id: str, objection_i
     objection = session.get(CreditObjection, objection_id)
     if objection is None or objection.source_org_id != org_id:
         raise NotFound("objection_not_found")
+    identity_service.check_not_a_party(session=session, actor=actor, subject_id=objection.subject_id,
+                                       applicant_account_id=objection.filed_by)
     if outcome == "corrected" and not corrections:
         raise Invalid("corrections_required")
     if outcome != "corrected" and corrections:  # upheld stands as it is, revoked is removed: nothing amended
@@ -216,6 +219,8 @@ def decide_repair(*, session: Session, actor: Actor, org_id: str, repair_id: str
     repair = session.get(CreditRepair, repair_id)
     if repair is None or repair.source_org_id != org_id:
         raise NotFound("repair_not_found")
+    identity_service.check_not_a_party(session=session, actor=actor, subject_id=repair.subject_id,
+                                       applicant_account_id=repair.filed_by)
     if outcome == "rejected" and not (note or "").strip():
         raise Invalid("note_required")
     now = utcnow()
