@@ -72,3 +72,36 @@ def test_templates_of_an_unknown_or_non_department_org_are_404(client, factory):
     enterprise = factory.org("enterprise")
     response = client.get(f"/api/v1/departments/{enterprise.id}/commitment-templates")
     assert response.status_code == 404 and response.json["code"] == "org_not_found"
+
+
+def test_a_field_pattern_matches_in_linear_time_and_backreferences_are_refused(client, factory, desk):
+    """Patterns run on RE2: ``(a+)+b`` against 28 a's and a "!" (about 2^28 steps for a backtracking
+    engine, over 10 s holding the server's GIL; 500 a's would never end) answers at once; a pattern RE2 cannot run in linear time is refused when published."""
+    import time
+
+    from tests.commitments.conftest import publish
+
+    url = f"/api/v1/departments/{desk.dept_id}/commitment-templates"
+    backreference = client.post(url, json={**TEMPLATE, "fields": [{"name": "name", "pattern": "(a)\\1"}],
+                                           "text": "{name}"}, headers=desk.officer.headers)
+    assert backreference.status_code == 422 and backreference.json["code"] == "invalid_template"
+    evil = publish(client, desk.department, desk.officer, text="编号{code}",
+                   fields=[{"name": "code", "type": "string", "required": True, "pattern": "(a+)+b"}])
+    resident = factory.user("resident")
+    started = time.perf_counter()
+    response = client.post("/api/v1/commitments", json={"template_id": evil["id"], "fields": {"code": "a" * 28 + "!"}},
+                           headers=resident.headers)
+    assert response.status_code == 422 and response.json["code"] == "invalid_field_value"
+    assert time.perf_counter() - started < 2
+    ok = client.post("/api/v1/commitments", json={"template_id": evil["id"], "fields": {"code": "aaab"}},
+                     headers=resident.headers)
+    assert ok.status_code == 201 and ok.json["text"] == "编号aaab"
+
+
+def test_values_with_bidirectional_controls_are_refused(client, factory, desk):
+    resident = factory.user("resident")
+    for control in ("\u202e", "\u2066", "\u200f"):
+        response = client.post("/api/v1/commitments", json={"template_id": desk.template["id"],
+                                                            "fields": {"name": f"王{control}五", "matter": "登记"}},
+                               headers=resident.headers)
+        assert response.status_code == 422 and response.json["code"] == "invalid_field_value", control

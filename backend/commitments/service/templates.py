@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from typing import Any
 
+import re2
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -44,9 +46,10 @@ def check_fields(fields: list[dict[str, Any]], text: str) -> list[dict[str, Any]
             if kind != "string":
                 raise Invalid("invalid_template", reason=f"field {name!r}: pattern applies to string fields only")
             try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise Invalid("invalid_template", reason=f"field {name!r}: bad pattern ({exc})") from exc
+                _pattern(pattern)
+            except re2.error as exc:
+                reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+                raise Invalid("invalid_template", reason=f"field {name!r}: bad pattern ({reason})") from exc
             item["pattern"] = pattern
         if definition.get("label"):
             item["label"] = definition["label"]
@@ -57,6 +60,27 @@ def check_fields(fields: list[dict[str, Any]], text: str) -> list[dict[str, Any]
     return normalised
 
 
+_RE2 = re2.Options()
+_RE2.log_errors = False
+
+# Direction overrides, embeddings, isolates and marks: they make a text display otherwise than it
+# reads (a name shown reversed beside a signature), so a sealed commitment's values carry none.
+_BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+@functools.lru_cache(maxsize=512)
+def _pattern(pattern: str) -> Any:
+    """A field's pattern compiled by RE2: matching takes time linear in the value, whatever the
+    pattern (Python's backtracking ``re`` takes exponential time on ``(a+)+b``, holding the GIL, so
+    one template could stall the server). RE2 syntax, plus ``\\uXXXX``: no backreferences or
+    lookarounds; ``\\d`` and ``\\w`` are ASCII (``\\p{Han}``, ``\\p{L}`` for other scripts)."""
+    return re2.compile(_UNICODE_ESCAPE.sub(r"\1\\x{\2}", pattern), options=_RE2)
+
+
+# ``\u4e00`` (as JSON Schema and JavaScript patterns write a code point) is ``\x{4e00}`` in RE2.
+_UNICODE_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9A-Fa-f]{4})")
+
+
 def _check_value(definition: dict[str, Any], value: Any) -> Any:
     kind, name = definition["type"], definition["name"]
     bad = Invalid("invalid_field_value", field=name, expected=_EXPECTED[kind])
@@ -64,7 +88,9 @@ def _check_value(definition: dict[str, Any], value: Any) -> Any:
         if not isinstance(value, str) or not value.strip() or len(value) > MAX_VALUE_LENGTH:
             raise bad
         value = value.strip()
-        if definition.get("pattern") and not re.fullmatch(definition["pattern"], value):
+        if _BIDI_CONTROLS.search(value):  # sealed text must read as it is stored
+            raise Invalid("invalid_field_value", field=name, expected="text without bidirectional control characters")
+        if definition.get("pattern") and not _pattern(definition["pattern"]).fullmatch(value):
             raise Invalid("invalid_field_value", field=name, expected=definition["pattern"])
         return value
     if kind == "integer":
