@@ -18,10 +18,11 @@ RESIDENT_PHONE = "13800000001"
 TEMPLATES: dict[str, tuple[str, str, list[dict[str, Any]], int]] = {
     "public_disclosure": (
         "主动公示型信用承诺书",
-        "本人/本单位{signer_name}郑重承诺：所提交的{matter}相关材料真实、合法、有效，"
+        # No name slot: the seal names the signer from their verified identity (masked in public),
+        # so a typed name can neither be someone else's nor publish a full name.
+        "本人/本单位郑重承诺：所提交的{matter}相关材料真实、合法、有效，"
         "并同意将本承诺向社会公示。如有虚假，愿承担相应法律责任并接受失信惩戒。",
-        [{"name": "signer_name", "type": "string", "required": True, "label": "承诺人"},
-         {"name": "matter", "type": "string", "required": True, "label": "事项"}],
+        [{"name": "matter", "type": "string", "required": True, "label": "事项"}],
         365,
     ),
     "industry_self_discipline": (
@@ -75,7 +76,7 @@ def seed(*, session: Session, settings: Settings, world: Any) -> list[str]:
 
         actor = Actor(account_id=account.id, person_id=person_id, ip="127.0.0.1", user_agent="demo seed")
         draft = commitments.draft(session=session, actor=actor, template_id=by_type["public_disclosure"].id,
-                                  fields={"signer_name": "张三", "matter": "个体工商户登记"})
+                                  fields={"matter": "个体工商户登记"})
         signed = commitments.sign(session=session, settings=settings, actor=actor, commitment_id=draft.id,
                                   password=DEMO_PASSWORD)
     assert signed.public_id is not None

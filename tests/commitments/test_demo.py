@@ -20,3 +20,5 @@ def test_demo_seed_is_idempotent_and_its_commitment_verifies(app, client, sessio
     public_id = lines[-1].rsplit("/v/", 1)[1]
     view = client.get(f"/api/v1/public/commitments/{public_id}").json
     assert view["valid"] is True and view["subject"]["name"] == "张*"
+    assert "张三" not in client.get(f"/api/v1/public/commitments/{public_id}").get_data(as_text=True)
+    assert "张三" not in client.get(f"/v/{public_id}").get_data(as_text=True)  # the public page names no one in full
