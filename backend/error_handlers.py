@@ -68,6 +68,7 @@ def handle_app_error(exc: AppError) -> Response:
 # own messages, and anything not listed, pass unchanged.
 _ZH_FIELD_MESSAGES = [(re.compile(pattern), zh) for pattern, zh in (
     (r"^Missing data for required field\.$", "缺少必填字段。"),
+    (r"^Text has nothing to read \(blank or invisible characters only\)\.$", "文本为空（只有空白或不可见字符）。"),
     (r"^Field may not be null\.$", "不能为 null。"),
     (r"^Unknown field\.$", "未知字段。"),
     (r"^Invalid input type\.$", "输入类型无效。"),

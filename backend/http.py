@@ -9,6 +9,7 @@ member whose roles do not allow the action.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
@@ -306,6 +307,31 @@ class FullMatch(ma.validate.Regexp):
         if self.regex.fullmatch(value) is None:
             raise ma.ValidationError(self._format_error(value))
         return value
+
+
+# A character that shows: not whitespace, not a control, not an invisible format character
+# (soft hyphen, zero-width and direction marks, word joiners, BOM). JSON Schema (ECMA 262) and
+# Python read it alike, so OpenAPI states exactly what the server checks.
+_VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
+_HAS_VISIBLE = re.compile(_VISIBLE)
+
+
+class Text(ma.fields.String):
+    """Text a person reads (a title, a reason, a name): it must show at least one character (blank
+    or only invisible characters such as U+200B is refused), and surrounding whitespace is dropped.
+    Length validators then apply to what is left."""
+
+    default_error_messages = {"blank": "Text has nothing to read (blank or invisible characters only)."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {}).setdefault("pattern", _VISIBLE)
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if _HAS_VISIBLE.search(text) is None:
+            raise self.make_error("blank")
+        return text.strip()
 
 
 class PageQuerySchema(BaseSchema):

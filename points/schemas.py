@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from backend.http import BaseSchema, FullMatch
+from backend.http import BaseSchema, FullMatch, Text
 
 _CODE = FullMatch(r"^[a-z0-9][a-z0-9_\-]{0,39}$", error="lower-case letters, digits, _ and -, up to 40")
 _PERIOD = validate.OneOf(["day", "month", "year"])
@@ -13,10 +13,10 @@ _POINTS = validate.Range(min=-10_000, max=10_000)
 
 class RuleCreateSchema(BaseSchema):
     code = fields.String(required=True, validate=_CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
     points = fields.Integer(required=True, strict=True, validate=_POINTS,
                             metadata={"description": "positive: award; negative: deduction"})
-    category = fields.String(required=True, validate=validate.Length(min=1, max=40),
+    category = Text(required=True, validate=validate.Length(min=1, max=40),
                              metadata={"example": "志愿服务"})
     limit_per_period = fields.Integer(load_default=None, allow_none=True, strict=True,
                                       validate=validate.Range(min=1, max=1000))
@@ -25,9 +25,9 @@ class RuleCreateSchema(BaseSchema):
 
 
 class RuleUpdateSchema(BaseSchema):
-    name = fields.String(validate=validate.Length(min=1, max=100))
+    name = Text(validate=validate.Length(min=1, max=100))
     points = fields.Integer(strict=True, validate=_POINTS)
-    category = fields.String(validate=validate.Length(min=1, max=40))
+    category = Text(validate=validate.Length(min=1, max=40))
     limit_per_period = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=1000))
     period = fields.String(allow_none=True, validate=_PERIOD)
     evidence_required = fields.Boolean()
@@ -75,7 +75,7 @@ class AwardItemSchema(BaseSchema):
     resident_id = fields.String(required=True, validate=validate.Length(min=1, max=40))
     rule_code = fields.String(required=True, validate=validate.Length(min=1, max=40))
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
-    evidence = fields.List(fields.String(validate=validate.Length(min=1, max=500)), load_default=list,
+    evidence = fields.List(Text(validate=validate.Length(min=1, max=500)), load_default=list,
                            validate=validate.Length(max=10),
                            metadata={"description": "links or file ids of photos, certificates ..."})
 
@@ -130,7 +130,7 @@ class RejectSchema(BaseSchema):
 
 
 class ReverseSchema(BaseSchema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = Text(required=True, validate=validate.Length(min=1, max=500))
 
 
 class MyPointsItemSchema(BaseSchema):
@@ -188,13 +188,13 @@ class StarThresholdsSchema(BaseSchema):
 
 
 class StoreItemCreateSchema(BaseSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
     price = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1_000_000))
     stock = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=1_000_000))
 
 
 class StoreItemUpdateSchema(BaseSchema):
-    name = fields.String(validate=validate.Length(min=1, max=100))
+    name = Text(validate=validate.Length(min=1, max=100))
     price = fields.Integer(strict=True, validate=validate.Range(min=1, max=1_000_000))
     restock = fields.Integer(strict=True, validate=validate.Range(min=1, max=1_000_000),
                              metadata={"description": "add this many to the stock"})

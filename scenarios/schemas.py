@@ -11,7 +11,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, pre_load, validate
 
-from backend.http import BaseSchema, FullMatch, PageQuerySchema
+from backend.http import BaseSchema, FullMatch, PageQuerySchema, Text
 from scenarios.eligibility import LEVELS, MEDICAL_LEVELS, PERIODS
 
 _MAX_FEN = 100_000_000  # ¥1,000,000: far above any line; keeps integers sane
@@ -46,12 +46,12 @@ class ScenarioListSchema(BaseSchema):
 
 class ScenarioCreateSchema(BaseSchema):
     code = fields.String(required=True, validate=_CODE)
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
     description = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
 class ScenarioUpdateSchema(BaseSchema):
-    name = fields.String(validate=validate.Length(min=1, max=100))
+    name = Text(validate=validate.Length(min=1, max=100))
     description = fields.String(validate=validate.Length(max=2000))
     active = fields.Boolean()
 
@@ -89,8 +89,8 @@ class ScenarioReportSchema(BaseSchema):
 
 class OfferCreateSchema(BaseSchema):
     scenario = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    benefit = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    title = Text(required=True, validate=validate.Length(min=1, max=200))
+    benefit = Text(required=True, validate=validate.Length(min=1, max=2000))
     min_level = fields.String(required=True, validate=validate.OneOf(LEVELS))
     red_list_only = fields.Boolean(load_default=False)
     per_person_limit = fields.Integer(load_default=None, allow_none=True, strict=True,
@@ -104,8 +104,8 @@ class OfferCreateSchema(BaseSchema):
 
 
 class OfferUpdateSchema(BaseSchema):
-    title = fields.String(validate=validate.Length(min=1, max=200))
-    benefit = fields.String(validate=validate.Length(min=1, max=2000))
+    title = Text(validate=validate.Length(min=1, max=200))
+    benefit = Text(validate=validate.Length(min=1, max=2000))
     min_level = fields.String(validate=validate.OneOf(LEVELS))
     red_list_only = fields.Boolean()
     per_person_limit = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=10_000))
@@ -205,7 +205,7 @@ class OfferRedemptionSchema(BaseSchema):
 
 
 class RedemptionVoidSchema(BaseSchema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = Text(required=True, validate=validate.Length(min=1, max=500))
 
 
 class RedemptionDateRangeSchema(BaseSchema):
@@ -262,7 +262,7 @@ class MedicalEligibilitySchema(BaseSchema):
 
 class MedicalChargeCreateSchema(BaseSchema):
     amount_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=_MAX_FEN))
-    item = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    item = Text(required=True, validate=validate.Length(min=1, max=200))
 
 
 class MedicalChargeSchema(BaseSchema):

@@ -6,7 +6,7 @@ from marshmallow import fields as f
 from marshmallow import validate
 
 from backend.commitments.models import COMMITMENT_TYPES, FIELD_TYPES, STATUSES
-from backend.http import BaseSchema, FullMatch, PageQuerySchema
+from backend.http import BaseSchema, FullMatch, PageQuerySchema, Text
 
 _TYPE = validate.OneOf(COMMITMENT_TYPES)
 
@@ -21,15 +21,15 @@ class FieldDefinitionSchema(BaseSchema):
 
 class TemplateCreateSchema(BaseSchema):
     type = f.String(required=True, validate=_TYPE)
-    title = f.String(required=True, validate=validate.Length(min=1, max=200))
-    text = f.String(required=True, validate=validate.Length(min=1, max=20000))
+    title = Text(required=True, validate=validate.Length(min=1, max=200))
+    text = Text(required=True, validate=validate.Length(min=1, max=20000))
     fields = f.List(f.Nested(FieldDefinitionSchema), load_default=list, validate=validate.Length(max=50))  # type: ignore[assignment]  # the API's field name
     validity_days = f.Integer(required=True, validate=validate.Range(min=1, max=3650))
 
 
 class TemplateEditSchema(BaseSchema):
-    title = f.String(validate=validate.Length(min=1, max=200))
-    text = f.String(validate=validate.Length(min=1, max=20000))
+    title = Text(validate=validate.Length(min=1, max=200))
+    text = Text(validate=validate.Length(min=1, max=20000))
     fields = f.List(f.Nested(FieldDefinitionSchema), validate=validate.Length(max=50))  # type: ignore[assignment]  # the API's field name
     validity_days = f.Integer(validate=validate.Range(min=1, max=3650))
 
@@ -107,13 +107,13 @@ class CommitmentDecisionSchema(BaseSchema):
 
 
 class CommitmentBreachSchema(BaseSchema):
-    reason = f.String(required=True, validate=validate.Length(min=1, max=2000))
+    reason = Text(required=True, validate=validate.Length(min=1, max=2000))
 
 
 class OfflineCommitmentSchema(BaseSchema):
     type = f.String(required=True, validate=_TYPE)
-    title = f.String(required=True, validate=validate.Length(min=1, max=200))
-    text = f.String(load_default=None, validate=validate.Length(max=20000))
+    title = Text(required=True, validate=validate.Length(min=1, max=200))
+    text = Text(load_default=None, validate=validate.Length(max=20000))
     template_id = f.String(load_default=None, validate=validate.Length(max=40))
     fields = f.Dict(load_default=None, validate=validate.Length(max=50),  # type: ignore[assignment]  # the API's field name
                     metadata={"description": "With template_id and no text: the values of the template's slots, "
@@ -122,7 +122,7 @@ class OfflineCommitmentSchema(BaseSchema):
     id_number = f.String(load_default=None, load_only=True, validate=validate.Length(max=32))
     credit_code = f.String(load_default=None, validate=validate.Length(max=32))
     signed_on = f.Date(required=True)
-    paper_ref = f.String(required=True, validate=validate.Length(min=1, max=100))
+    paper_ref = Text(required=True, validate=validate.Length(min=1, max=100))
     validity_days = f.Integer(load_default=None, validate=validate.Range(min=1, max=3650))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from backend.credit.models import GRADES, LEVELS, RECORD_STATUSES
-from backend.http import BaseSchema, FullMatch, PageQuerySchema
+from backend.http import BaseSchema, FullMatch, PageQuerySchema, Text
 
 
 class CategorySchema(BaseSchema):
@@ -169,8 +169,8 @@ class EnterpriseQuerySchema(PageQuerySchema):
 
 class ObjectionCreateSchema(BaseSchema):
     record_id = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    evidence = fields.List(fields.String(validate=validate.Length(min=1, max=500)), load_default=list,
+    reason = Text(required=True, validate=validate.Length(min=1, max=2000))
+    evidence = fields.List(Text(validate=validate.Length(min=1, max=500)), load_default=list,
                            validate=validate.Length(max=20))
 
 
@@ -198,7 +198,7 @@ class CorrectionsSchema(BaseSchema):
     polarity = fields.String(validate=validate.OneOf(["positive", "negative"]))
     severity = fields.String(allow_none=True, validate=validate.OneOf(["minor", "general", "serious"]))
     occurred_at = fields.AwareDateTime(default_timezone=None)
-    decision = fields.String(validate=validate.Length(min=1, max=2000))
+    decision = Text(validate=validate.Length(min=1, max=2000))
 
 
 class ObjectionDecisionSchema(BaseSchema):
@@ -209,7 +209,7 @@ class ObjectionDecisionSchema(BaseSchema):
 
 class RepairCreateSchema(BaseSchema):
     record_id = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    statement = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+    statement = Text(required=True, validate=validate.Length(min=1, max=2000),
                               metadata={"description": "the correction made (fine paid, commitment signed ...)"})
     commitment_id = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
 
