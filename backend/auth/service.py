@@ -91,10 +91,21 @@ def check_password_strength(settings: Settings, password: str, phone: str = "") 
     too_weak = (
         len(password) < settings.password_min_length
         or len(password) > 128
+        or _holds_phone_digits(password, phone)
         or zxcvbn(password[:64], user_inputs=[phone] if phone else [])["score"] < settings.password_min_strength
     )
     if too_weak:
         raise Invalid("weak_password", min_length=settings.password_min_length)
+
+
+_PHONE_RUN = 7  # digits in a row taken from the phone: its last 8, or a run inside it, guessed first
+
+
+def _holds_phone_digits(password: str, phone: str) -> bool:
+    """Whether the password contains any run of ``_PHONE_RUN`` consecutive digits of the phone number
+    (zxcvbn scores ``a13500000010!`` or ``00000020Abcd`` as strong, though an attacker who knows the
+    number tries them first)."""
+    return any(phone[i:i + _PHONE_RUN] in password for i in range(len(phone) - _PHONE_RUN + 1))
 
 
 def register(*, session: Session, settings: Settings, phone: str, password: str) -> Account:

@@ -27,7 +27,9 @@ def test_register_login_and_read_me(client):
     assert me.status_code == 200 and me.json["phone"] == phone and me.json["verified"] is False
 
 
-@pytest.mark.parametrize("password", ["password", "12345678", "qwertyuiop", "13800001111", "abcd1234"])
+@pytest.mark.parametrize("password", ["password", "12345678", "qwertyuiop", "13800001111", "abcd1234",
+                                      # built from the phone, yet strong to zxcvbn
+                                      "a13800001111!", "13800001111#2026", "00001111Abcd", "Zq#3800001v"])
 def test_weak_passwords_are_refused(client, password):
     response = register(client, "13800001111", password)
     assert response.status_code == 422 and response.json["code"] == "weak_password"

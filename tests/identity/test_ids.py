@@ -54,12 +54,31 @@ def test_a_district_younger_than_the_person_is_still_accepted():
     assert ids.normalize_id_number(base + reference_check(base)) == base + "X"
 
 
-@given(st.text(alphabet=USCC_CHARS, min_size=17, max_size=17))
-def test_credit_codes_follow_gb_32100(base):
+_DIVISIONS = st.tuples(st.sampled_from(["11", "31", "43", "44", "65", "81"]),
+                       st.text(alphabet="0123456789", min_size=4, max_size=4)).map("".join)
+
+
+@given(st.text(alphabet=USCC_CHARS, min_size=2, max_size=2), _DIVISIONS,
+       st.text(alphabet=USCC_CHARS, min_size=9, max_size=9))
+def test_credit_codes_follow_gb_32100(head, division, organisation):
+    base = head + division + organisation
     good = base + reference_uscc_check(base)
     assert ids.normalize_credit_code(good) == good
     bad = base + next(c for c in USCC_CHARS if c != good[-1])
     assert ids.normalize_credit_code(bad) is None
+
+
+@given(st.text(alphabet=USCC_CHARS, min_size=17, max_size=17))
+def test_a_credit_code_whose_division_is_no_real_divisions_code_is_refused(base):
+    """Characters 3-8 are a GB/T 2260 division: six digits, of a real province (a checksum alone
+    let "9ABCDEFGHJ00000002" make an enterprise of region "BCDEFG")."""
+    code = base + reference_uscc_check(base)
+    division = base[2:8]
+    real = division.isdigit() and division[:2] in {"11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33",
+                                                   "34", "35", "36", "37", "41", "42", "43", "44", "45", "46", "50",
+                                                   "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81",
+                                                   "82", "83"}
+    assert (ids.normalize_credit_code(code) == code) is real
 
 
 def test_malformed_inputs_are_rejected():
