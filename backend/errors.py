@@ -8,6 +8,7 @@ message catalogue in zh-CN (default) or English (``Accept-Language: en``).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -37,6 +38,7 @@ register_messages(
         "admin_required": ("需要平台管理员", "Platform admin required", "只有平台管理员可以执行此操作。", "Only a platform admin may do this."),
         "verification_required": ("需要实名认证", "Real-name verification required", "请先完成实名认证。", "Complete real-name verification first."),
         "rate_limited": ("请求过于频繁", "Too many requests", "请稍后再试。", "Try again later."),
+        "invalid_as_of": ("日期超出范围", "Day out of range", "--as-of {day} 应在 2000-01-01 至今天（{today}）之间。", "--as-of {day} must lie between 2000-01-01 and today ({today})."),
         "conflict_of_interest": ("不能处理与自己有关的事项", "Conflict of interest", "决定人不能是申请人本人、记录或申请的主体，也不能是主体企业的成员。", "The decider must be neither the applicant, nor the subject of the record or claim, nor a member of the subject enterprise."),
         "conflict": ("数据冲突", "Conflict", "请求与当前数据冲突，请重试。", "The request conflicts with the current state; retry."),
         "dependency_unavailable": ("服务暂不可用", "Service unavailable", "{part} 暂不可用，请稍后再试。", "{part} is unavailable; try again later."),
@@ -144,6 +146,13 @@ def problem(code: str, status: int, lang: str, params: dict[str, Any] | None = N
     if errors is not None:
         body["errors"] = errors
     return body
+
+
+def check_job_day(day: dt.date, today: dt.date) -> None:
+    """A daily job's ``--as-of`` day lies between 2000-01-01 and today: a day to come would mark
+    bills overdue or end publicity periods before their time, which cannot be undone."""
+    if not dt.date(2000, 1, 1) <= day <= today:
+        raise Invalid("invalid_as_of", day=day.isoformat(), today=today.isoformat())
 
 
 @contextmanager

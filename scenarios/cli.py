@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from backend.db import session_scope
+from backend.errors import check_job_day, cli_errors
 from scenarios.eligibility import local_date
 
 cli = click.Group("medical", help="信用+医疗 (treat first, pay later) jobs.")
@@ -24,10 +25,9 @@ def mark_overdue(as_of: dt.datetime | None) -> None:
 
     today = local_date(dt.datetime.now(dt.UTC))
     day = as_of.date() if as_of else today
-    if not dt.date(2000, 1, 1) <= day <= today:  # a bill is overdue only once its due day has really passed
-        raise click.BadParameter(f"a day between 2000-01-01 and today ({today.isoformat()})", param_hint="--as-of")
     settings = current_app.extensions["settings"]
-    with session_scope(current_app.extensions["session_factory"]) as session:
+    with cli_errors(), session_scope(current_app.extensions["session_factory"]) as session:
+        check_job_day(day, today)  # a bill is overdue only once its due day has really passed
         marked = medical.mark_overdue(session=session, settings=settings, as_of=day)
     click.echo(f"marked {len(marked)} bill(s) overdue as of {day.isoformat()}")
     for bill_id in marked:

@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 
 from backend.credit import scoring
 from backend.db import session_scope
+from backend.errors import check_job_day, cli_errors
 
 cli = AppGroup("credit", help="Personal and enterprise credit.")
 
@@ -19,7 +20,6 @@ cli = AppGroup("credit", help="Personal and enterprise credit.")
 def recompute(subject: str | None) -> None:
     """Recompute and store the score of one subject, or of every subject."""
     from backend.credit import service
-    from backend.errors import cli_errors
 
     with session_scope(current_app.extensions["session_factory"]) as session, cli_errors():
         count = service.recompute_all(session=session, subject_id=subject)
@@ -35,8 +35,8 @@ def expire(as_of: dt.datetime) -> None:
 
     now = dt.datetime.now(dt.UTC)
     today = now.astimezone(scoring.SHANGHAI).date()
-    if not dt.date(2000, 1, 1) <= as_of.date() <= today:  # expired early cannot be undone
-        raise click.BadParameter(f"a day between 2000-01-01 and today ({today.isoformat()})", param_hint="--as-of")
+    with cli_errors():
+        check_job_day(as_of.date(), today)  # expired early cannot be undone
     # the end of that day, but never later than now: no period ends before it has
     moment = min(dt.datetime.combine(as_of.date() + dt.timedelta(days=1), dt.time(), tzinfo=scoring.SHANGHAI), now)
     with session_scope(current_app.extensions["session_factory"]) as session:

@@ -86,7 +86,7 @@ def _month_start(month: str) -> dt.date:
             raise ValueError(month)
         return dt.date(year, mon, 1)
     except ValueError as exc:
-        raise Invalid("invalid_date_range") from exc
+        raise Invalid("invalid_month_range") from exc
 
 
 def _months(first: dt.date, last: dt.date) -> list[str]:
@@ -108,7 +108,7 @@ def scenario_stats(*, session: Session, from_month: str | None = None, to_month:
     last = _month_start(to_month) if to_month else today.replace(day=1)
     first = _month_start(from_month) if from_month else dt.date(last.year - 1, last.month, 1)
     if first > last or (last.year - first.year) * 12 + last.month - first.month > 36:
-        raise Invalid("invalid_date_range")
+        raise Invalid("invalid_month_range")
     months = _months(first, last)
     after_last = dt.date(last.year + last.month // 12, last.month % 12 + 1, 1)
 

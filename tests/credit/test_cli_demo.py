@@ -44,7 +44,7 @@ def test_expire_ends_publicity_periods_and_recomputes(app: Flask, client: FlaskC
     assert "expired 1 record(s)" in out.output
     tomorrow = (dt.date.fromisoformat(today) + dt.timedelta(days=1)).isoformat()
     refused = runner.invoke(args=["credit", "expire", "--as-of", tomorrow])
-    assert refused.exit_code == 2 and "today" in refused.output
+    assert refused.exit_code == 1 and "invalid_as_of" in refused.output
     body = client.get("/api/v1/me/credit", headers=resident.headers).json
     assert body["score"] == 620
     history = client.get("/api/v1/me/credit/history", headers=resident.headers).json["items"]

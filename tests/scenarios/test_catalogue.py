@@ -58,4 +58,4 @@ def test_statistics_count_live_scenarios_offers_and_redemptions_per_month(client
     assert client.get(f"{API}/scenario-stats?from=2026-13", headers=admin).status_code == 422
     assert client.get(f"{API}/scenario-stats?to=9999-12", headers=admin).status_code == 422
     assert client.get(f"{API}/scenario-stats?from=2026-10&to=2026-01", headers=admin).json["code"] == \
-        "invalid_date_range"
+        "invalid_month_range"

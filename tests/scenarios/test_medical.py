@@ -52,7 +52,10 @@ def _pay(client, hospital, bill_id, amount, key=None):
 def test_mark_overdue_refuses_a_day_that_has_not_come(app) -> None:
     tomorrow = local_date(dt.datetime.now(dt.UTC)) + dt.timedelta(days=1)
     result = app.test_cli_runner().invoke(args=["medical", "mark-overdue", "--as-of", tomorrow.isoformat()])
-    assert result.exit_code == 2 and "today" in result.output
+    assert result.exit_code == 1 and "invalid_as_of" in result.output and "Usage" not in result.output
+    assert len(result.output.strip().splitlines()) == 1  # one line, as every refusal of a job
+    malformed = app.test_cli_runner().invoke(args=["medical", "mark-overdue", "--as-of", "2026-02-30"])
+    assert malformed.exit_code == 2  # a malformed argument stays a usage error
 
 
 def _mark_overdue(app, day):
