@@ -24,6 +24,11 @@ def register_messages(messages: dict[str, tuple[str, str, str, str]]) -> None:
     _CATALOG.update(messages)
 
 
+def catalogue() -> dict[str, tuple[str, str, str, str]]:
+    """Every registered code with its (zh title, en title, zh detail, en detail): docs/errors.md."""
+    return dict(_CATALOG)
+
+
 register_messages(
     {
         "validation_failed": ("请求参数有误", "Invalid request", "请检查标注的字段。", "Check the fields listed in errors."),
