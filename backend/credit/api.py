@@ -136,7 +136,8 @@ class MyRecords(MethodView):
     @blp.response(200, page_schema(RecordSchema))
     def get(self, query: dict[str, Any]) -> Any:
         """My credit records with status and publicity end"""
-        return service.my_records(session=get_session(), actor=current_actor(), lang=request_language(), **query)
+        return service.subject_records(session=get_session(), subject_id=current_actor().person_id,
+                                       lang=request_language(), **query)
 
 
 @blp.route("/me/credit/history")
@@ -166,14 +167,16 @@ class MyObjections(MethodView):
     @blp.response(200, page_schema(ObjectionSchema))
     def get(self, query: dict[str, Any]) -> Any:
         """My objections and their outcomes"""
-        return service.list_my_objections(session=get_session(), actor=current_actor(), **query)
+        return service.list_subject_objections(session=get_session(), subject_id=current_actor().person_id, **query)
 
     @verified_required
     @blp.arguments(ObjectionCreateSchema)
     @blp.response(201, ObjectionSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Object to one of my records (marked disputed at once; due in 5 working days)"""
-        return service.file_objection(session=get_session(), settings=settings(), actor=current_actor(), **data)
+        actor = current_actor()
+        return service.file_objection(session=get_session(), settings=settings(), actor=actor,
+                                      subject_id=actor.person_id, **data)
 
 
 @blp.route("/departments/<org_id>/objections")
@@ -204,14 +207,15 @@ class MyRepairs(MethodView):
     @blp.response(200, page_schema(RepairSchema))
     def get(self, query: dict[str, Any]) -> Any:
         """My repair applications"""
-        return service.list_my_repairs(session=get_session(), actor=current_actor(), **query)
+        return service.list_subject_repairs(session=get_session(), subject_id=current_actor().person_id, **query)
 
     @verified_required
     @blp.arguments(RepairCreateSchema)
     @blp.response(201, RepairSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Apply to repair a general or serious negative record after its minimum publicity period"""
-        return service.apply_repair(session=get_session(), actor=current_actor(), **data)
+        actor = current_actor()
+        return service.apply_repair(session=get_session(), actor=actor, subject_id=actor.person_id, **data)
 
 
 @blp.route("/departments/<org_id>/repairs")
@@ -243,6 +247,55 @@ class EnterpriseCredit(MethodView):
         """An enterprise's grade A-D (its admin, or a department officer)"""
         return service.enterprise_credit(session=get_session(), actor=current_actor(), org_id=org_id,
                                          lang=request_language())
+
+
+# An enterprise is a credit subject as a person is (DOMAIN.md): its admin (legal representative) lists
+# its records, objects to them and applies to repair them, as a resident does under /me/credit.
+
+
+@blp.route("/enterprises/<org_id>/credit/records")
+class EnterpriseRecords(MethodView):
+    @org_role("enterprise", "admin")
+    @blp.arguments(MyRecordQuerySchema, location="query")
+    @blp.response(200, page_schema(RecordSchema))
+    def get(self, query: dict[str, Any], org_id: str) -> Any:
+        """The enterprise's credit records with status and publicity end (its admin)"""
+        return service.subject_records(session=get_session(), subject_id=org_id, lang=request_language(), **query)
+
+
+@blp.route("/enterprises/<org_id>/credit/objections")
+class EnterpriseObjections(MethodView):
+    @org_role("enterprise", "admin")
+    @blp.arguments(PageQuerySchema, location="query")
+    @blp.response(200, page_schema(ObjectionSchema))
+    def get(self, query: dict[str, Any], org_id: str) -> Any:
+        """The enterprise's objections and their outcomes"""
+        return service.list_subject_objections(session=get_session(), subject_id=org_id, **query)
+
+    @org_role("enterprise", "admin")
+    @blp.arguments(ObjectionCreateSchema)
+    @blp.response(201, ObjectionSchema)
+    def post(self, data: dict[str, Any], org_id: str) -> Any:
+        """Object to one of the enterprise's records (marked disputed at once; due in 5 working days)"""
+        return service.file_objection(session=get_session(), settings=settings(), actor=current_actor(),
+                                      subject_id=org_id, **data)
+
+
+@blp.route("/enterprises/<org_id>/credit/repairs")
+class EnterpriseRepairs(MethodView):
+    @org_role("enterprise", "admin")
+    @blp.arguments(PageQuerySchema, location="query")
+    @blp.response(200, page_schema(RepairSchema))
+    def get(self, query: dict[str, Any], org_id: str) -> Any:
+        """The enterprise's repair applications"""
+        return service.list_subject_repairs(session=get_session(), subject_id=org_id, **query)
+
+    @org_role("enterprise", "admin")
+    @blp.arguments(RepairCreateSchema)
+    @blp.response(201, RepairSchema)
+    def post(self, data: dict[str, Any], org_id: str) -> Any:
+        """Apply to repair one of the enterprise's general or serious negative records"""
+        return service.apply_repair(session=get_session(), actor=current_actor(), subject_id=org_id, **data)
 
 
 @blp.route("/departments/<org_id>/enterprises")

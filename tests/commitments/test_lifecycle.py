@@ -122,16 +122,16 @@ def test_a_signed_credit_repair_commitment_of_the_person_passes_the_contract(cli
     commitment = signed(client, resident, repair["id"])
     plain = signed(client, resident, desk.template["id"])
     unsigned = draft(client, resident, repair["id"])
-    require_signed_repair_commitment(session=session, commitment_id=commitment["id"], person_id=resident.person_id)
+    require_signed_repair_commitment(session=session, commitment_id=commitment["id"], subject_id=resident.person_id)
     with pytest.raises(NotFound):
-        require_signed_repair_commitment(session=session, commitment_id=commitment["id"], person_id=other.person_id)
+        require_signed_repair_commitment(session=session, commitment_id=commitment["id"], subject_id=other.person_id)
     with pytest.raises(NotFound):
-        require_signed_repair_commitment(session=session, commitment_id="cmt_nope", person_id=resident.person_id)
+        require_signed_repair_commitment(session=session, commitment_id="cmt_nope", subject_id=resident.person_id)
     with pytest.raises(Invalid) as wrong_type:
-        require_signed_repair_commitment(session=session, commitment_id=plain["id"], person_id=resident.person_id)
+        require_signed_repair_commitment(session=session, commitment_id=plain["id"], subject_id=resident.person_id)
     assert wrong_type.value.code == "not_repair_commitment"
     with pytest.raises(Invalid) as not_signed:
-        require_signed_repair_commitment(session=session, commitment_id=unsigned["id"], person_id=resident.person_id)
+        require_signed_repair_commitment(session=session, commitment_id=unsigned["id"], subject_id=resident.person_id)
     assert not_signed.value.code == "commitment_not_signed"
     session.rollback()
 

@@ -200,7 +200,7 @@ def test_a_repair_may_name_a_signed_credit_repair_commitment(
                        json={"record_id": record_id, "statement": "s", "commitment_id": "cmt_1"},
                        headers=resident.headers)
     assert resp.status_code == 201 and resp.json["commitment_id"] == "cmt_1"
-    assert calls and calls[0]["commitment_id"] == "cmt_1" and calls[0]["person_id"] == resident.person_id
+    assert calls and calls[0]["commitment_id"] == "cmt_1" and calls[0]["subject_id"] == resident.person_id
 
 
 def test_an_officer_decides_neither_an_objection_nor_a_repair_about_their_own_record(
@@ -229,20 +229,63 @@ def test_an_officer_decides_neither_an_objection_nor_a_repair_about_their_own_re
     assert client.post(repair_decision, json={"outcome": "approved"}, headers=colleague.headers).status_code == 200
 
 
-def test_a_member_of_an_enterprise_decides_no_objection_about_the_enterprise(
-        client: FlaskClient, dept: Dept, factory: Factory, session: Session) -> None:
-    from backend.credit.models import CreditObjection as Objection
-
+def _enterprise_records(client: FlaskClient, dept: Dept, factory: Factory, *specs: dict[str, Any]) -> tuple[Any, list[str]]:
     enterprise = factory.org("enterprise")
-    resp = client.post(dept.batch_url(), json={"records": [item("ENT-1", credit_code=enterprise.credit_code)]},
+    resp = client.post(dept.batch_url(), json={"records": [item(f"ENT-{n}", credit_code=enterprise.credit_code, **spec)
+                                                           for n, spec in enumerate(specs)]},
                        headers=dept.headers)
-    record_id = resp.json["items"][0]["id"]
-    factory.grant(dept.officer.account, enterprise, "admin")  # the officer also acts for the enterprise
-    objection = Objection(record_id=record_id, open_record_id=record_id, subject_id=enterprise.id,
-                          source_org_id=dept.id, filed_by=factory.user("account").account.id, reason="r",
-                          evidence=[], status="open", due_at=dt.datetime.now(dt.UTC))
-    session.add(objection)
-    session.commit()
-    refused = client.post(f"/api/v1/departments/{dept.id}/objections/{objection.id}/decision",
+    assert all(i["result"] == "created" for i in resp.json["items"]), resp.json
+    return enterprise, [i["id"] for i in resp.json["items"]]
+
+
+def test_an_enterprise_admin_contests_and_repairs_the_enterprises_records(
+        client: FlaskClient, dept: Dept, factory: Factory) -> None:
+    """DOMAIN.md: a subject may object to its records and apply to repair them; an enterprise is a subject."""
+    enterprise, (contested, repairable) = _enterprise_records(
+        client, dept, factory, {"severity": "serious"}, {"occurred_at": days_ago(400)})
+    admin, signer = factory.user("admin", enterprise), factory.user("signer", enterprise)
+    base = f"/api/v1/enterprises/{enterprise.id}/credit"
+    listed = client.get(f"{base}/records", headers=admin.headers)
+    assert listed.status_code == 200 and {r["id"] for r in listed.json["items"]} == {contested, repairable}
+    grade_before = client.get(f"/api/v1/enterprises/{enterprise.id}/credit", headers=admin.headers).json["score"]
+
+    filed = client.post(f"{base}/objections", json={"record_id": contested, "reason": "处罚决定已被撤销"},
+                        headers=admin.headers)
+    assert filed.status_code == 201, filed.json
+    assert client.get(f"{base}/objections", headers=admin.headers).json["items"][0]["id"] == filed.json["id"]
+    statuses = {r["id"]: r["status"] for r in client.get(f"{base}/records", headers=admin.headers).json["items"]}
+    assert statuses[contested] == "disputed"
+    decided = client.post(f"/api/v1/departments/{dept.id}/objections/{filed.json['id']}/decision",
+                          json={"outcome": "revoked", "note": "已撤销"}, headers=dept.headers)
+    assert decided.status_code == 200
+    grade_after = client.get(f"/api/v1/enterprises/{enterprise.id}/credit", headers=admin.headers).json["score"]
+    assert grade_after > grade_before  # the serious record no longer counts
+
+    applied = client.post(f"{base}/repairs", json={"record_id": repairable, "statement": "已整改并缴清罚款"},
+                          headers=admin.headers)
+    assert applied.status_code == 201, applied.json
+    assert [r["id"] for r in client.get(f"{base}/repairs", headers=admin.headers).json["items"]] == [applied.json["id"]]
+
+    # a signer is no legal representative; another enterprise's admin and a resident see nothing of it
+    assert client.get(f"{base}/records", headers=signer.headers).status_code == 403
+    other = factory.org("enterprise")
+    other_admin = factory.user("admin", other, verified=True)
+    stranger = client.post(f"/api/v1/enterprises/{other.id}/credit/objections",
+                           json={"record_id": repairable, "reason": "r"}, headers=other_admin.headers)
+    assert stranger.status_code == 404 and stranger.json["code"] == "record_not_found"
+    personal = client.post("/api/v1/me/credit/objections", json={"record_id": repairable, "reason": "r"},
+                           headers=other_admin.headers)
+    assert personal.status_code == 404
+
+
+def test_a_member_of_an_enterprise_decides_no_objection_about_the_enterprise(
+        client: FlaskClient, dept: Dept, factory: Factory) -> None:
+    enterprise, (record_id,) = _enterprise_records(client, dept, factory, {})
+    filed = client.post(f"/api/v1/enterprises/{enterprise.id}/credit/objections",
+                        json={"record_id": record_id, "reason": "r"},
+                        headers=factory.user("admin", enterprise).headers)
+    assert filed.status_code == 201, filed.json
+    factory.grant(dept.officer.account, enterprise, "signer")  # the officer also works for the enterprise
+    refused = client.post(f"/api/v1/departments/{dept.id}/objections/{filed.json['id']}/decision",
                           json={"outcome": "revoked"}, headers=dept.headers)
     assert refused.status_code == 409 and refused.json["code"] == "conflict_of_interest"

@@ -181,6 +181,14 @@ def _repair(world: Any, call: Any) -> dict[str, Any]:
     return {"record_id": world.ids["record_to_repair"], "statement": "罚款已缴清，已整改"}
 
 
+def _ent_objection(world: Any, call: Any) -> dict[str, Any]:
+    return {"record_id": world.ids["ent_record_to_object"], "reason": "处罚已撤销", "evidence": []}
+
+
+def _ent_repair(world: Any, call: Any) -> dict[str, Any]:
+    return {"record_id": world.ids["ent_record_to_repair"], "statement": "已整改完毕"}
+
+
 def _batch(world: Any, call: Any) -> dict[str, Any]:
     return {"records": [world.record_item()]}
 
@@ -307,6 +315,15 @@ SECTIONS: dict[str, dict[str, Rule]] = {
         "GET /api/v1/enterprises/<org_id>/credit": Rule(
             ok="enterprise.admin department.officer department.officer@other admin", forbidden="enterprise.*",
             note="any department's officer (supervision), the enterprise's admin, platform admins"),
+        "GET /api/v1/enterprises/<org_id>/credit/records": Rule(ok="enterprise.admin", forbidden="enterprise.*"),
+        "GET /api/v1/enterprises/<org_id>/credit/objections": Rule(ok="enterprise.admin", forbidden="enterprise.*"),
+        "POST /api/v1/enterprises/<org_id>/credit/objections": Rule(
+            ok="enterprise.admin", forbidden="enterprise.*", body=_ent_objection,
+            note="body names enterprise A's record; another enterprise's admin gets 404 for it"),
+        "GET /api/v1/enterprises/<org_id>/credit/repairs": Rule(ok="enterprise.admin", forbidden="enterprise.*"),
+        "POST /api/v1/enterprises/<org_id>/credit/repairs": Rule(
+            ok="enterprise.admin", forbidden="enterprise.*", body=_ent_repair,
+            note="body names enterprise A's record; another enterprise's admin gets 404 for it"),
         "GET /api/v1/departments/<org_id>/enterprises": Rule(ok="department.officer", forbidden=DEPT_ONLY,
                                                              note="graded supervision list of all enterprises"),
     },

@@ -22,6 +22,7 @@ from flask.testing import FlaskClient
 from backend.actor import Actor
 from backend.config import PROJECT_ROOT
 from backend.identity import service as identity_service
+from backend.identity.models import Organisation
 from backend.qr import service as qr_service
 from tests.conftest import _clean_tables
 from tests.factories import PASSWORD, Factory, User, valid_credit_code, valid_id_number
@@ -161,6 +162,19 @@ def _build(app: Flask) -> World:
                                   {"record_id": ids["objected"], "reason": "不是本人"})["id"]
     ids["repair"] = world.post("resident_a", "/me/credit/repairs",
                                {"record_id": ids["repaired"], "statement": "罚款已缴清"})["id"]
+    # ...and of enterprise A, which its admin contests or repairs as a resident does
+    enterprise_code = session.get(Organisation, orgs["enterprise"]).credit_code
+    session.rollback()
+    ent_negatives = {name: world.record_item(severity="general", occurred_at=long_ago)
+                     for name in ("ent_record_to_object", "ent_record_to_repair")}
+    for item in ent_negatives.values():
+        del item["id_number"]
+        item["credit_code"] = enterprise_code
+    result = world.post("department.officer", f"{d}/records:batch", {"records": list(ent_negatives.values())},
+                        status=200)
+    by_ref = {i["source_ref"]: i["id"] for i in result["items"]}
+    for name, item in ent_negatives.items():
+        ids[name] = by_ref[item["source_ref"]]
 
     # commitments of resident A under department A's template, and a sealed report
     ids["template"] = world.post("department.officer", f"{d}/commitment-templates", TEMPLATE)["id"]

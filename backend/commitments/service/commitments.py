@@ -372,13 +372,14 @@ def _share(month: str, online: int, offline: int) -> dict[str, Any]:
 # --------------------------------------------------------------------------- contract used by credit
 
 
-def require_signed_repair_commitment(*, session: Session, commitment_id: str, person_id: str) -> None:
-    """Raise an AppError unless ``commitment_id`` is a signed ``credit_repair`` commitment of this person.
+def require_signed_repair_commitment(*, session: Session, commitment_id: str, subject_id: str) -> None:
+    """Raise an AppError unless ``commitment_id`` is a signed ``credit_repair`` commitment binding this
+    subject (a person, or an enterprise).
 
     Credit calls this (function-level import) when a repair application attaches a commitment.
     """
     commitment = session.get(Commitment, commitment_id)
-    if commitment is None or commitment.subject_person_id != person_id:
+    if commitment is None or subject_id not in (commitment.subject_person_id, commitment.subject_org_id):
         raise NotFound("commitment_not_found")
     if commitment.type != "credit_repair":
         raise Invalid("not_repair_commitment")

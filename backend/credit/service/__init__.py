@@ -32,8 +32,8 @@ from backend.credit.service.disputes import (
     file_objection,
     list_department_objections,
     list_department_repairs,
-    list_my_objections,
-    list_my_repairs,
+    list_subject_objections,
+    list_subject_repairs,
 )
 from backend.credit.service.reads import (
     PERSON_STANDING,
@@ -44,14 +44,14 @@ from backend.credit.service.reads import (
     my_credit,
     my_history,
     my_queries,
-    my_records,
+    subject_records,
 )
 
 __all__ = [
     "PERSON_STANDING", "ItemResult", "Standing", "activate_model", "apply_repair", "create_model", "decide_objection",
     "decide_repair", "department_enterprises", "department_records", "enterprise_credit", "expire",
     "file_objection", "get_standing", "ingest_batch", "list_categories", "list_department_objections",
-    "list_department_repairs", "list_models", "list_my_objections", "list_my_repairs", "list_subject_records",
-    "log_query", "my_credit", "my_history", "my_queries", "my_records", "query_logger", "recompute", "recompute_all",
+    "list_department_repairs", "list_models", "list_subject_objections", "list_subject_repairs", "list_subject_records",
+    "log_query", "my_credit", "my_history", "my_queries", "subject_records", "query_logger", "recompute", "recompute_all",
     "record_event", "update_points_rating",
 ]

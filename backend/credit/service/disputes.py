@@ -37,9 +37,10 @@ register_messages(
 )
 
 
-def _own_record(session: Session, actor: Actor, record_id: str) -> CreditRecord:
+def _subject_record(session: Session, subject_id: str | None, record_id: str) -> CreditRecord:
+    """One of the subject's records (a person's, or an enterprise's for its admin); 404 otherwise."""
     record = session.get(CreditRecord, record_id, with_for_update=True)
-    if record is None or actor.person_id is None or record.person_id != actor.person_id:
+    if record is None or subject_id is None or record.subject_id != subject_id:
         raise NotFound("record_not_found")
     return record
 
@@ -47,10 +48,11 @@ def _own_record(session: Session, actor: Actor, record_id: str) -> CreditRecord:
 # --------------------------------------------------------------------------- objections
 
 
-def file_objection(*, session: Session, settings: Settings, actor: Actor, record_id: str, reason: str,
-                   evidence: list[str]) -> CreditObjection:
-    """Contest one of my records: it is marked disputed at once (still counts) and gets a due date."""
-    record = _own_record(session, actor, record_id)
+def file_objection(*, session: Session, settings: Settings, actor: Actor, subject_id: str | None, record_id: str,
+                   reason: str, evidence: list[str]) -> CreditObjection:
+    """Contest one of the subject's records (the caller's own, or their enterprise's): it is marked
+    disputed at once (still counts) and gets a due date."""
+    record = _subject_record(session, subject_id, record_id)
     if record.status not in ("active", "disputed"):
         raise Conflict("record_closed", record_status=record.status)
     now = utcnow()
@@ -70,8 +72,8 @@ def file_objection(*, session: Session, settings: Settings, actor: Actor, record
     return objection
 
 
-def list_my_objections(*, session: Session, actor: Actor, limit: int, cursor: str | None) -> Page:
-    stmt = select(CreditObjection).where(CreditObjection.subject_id == (actor.person_id or ""))
+def list_subject_objections(*, session: Session, subject_id: str | None, limit: int, cursor: str | None) -> Page:
+    stmt = select(CreditObjection).where(CreditObjection.subject_id == (subject_id or ""))
     return paginate(session, stmt, CreditObjection.id, limit=limit, cursor=cursor)
 
 
@@ -169,10 +171,10 @@ def _repairable(session: Session, record: CreditRecord) -> bool:
             and core.categories(session=session)[record.category].repairable)
 
 
-def apply_repair(*, session: Session, actor: Actor, record_id: str, statement: str,
+def apply_repair(*, session: Session, actor: Actor, subject_id: str | None, record_id: str, statement: str,
                  commitment_id: str | None = None) -> CreditRepair:
-    """Apply to repair a negative general/serious record after its minimum publicity period."""
-    record = _own_record(session, actor, record_id)
+    """Apply to repair a negative general/serious record of the subject after its minimum publicity period."""
+    record = _subject_record(session, subject_id, record_id)
     if not _repairable(session, record):
         raise Invalid("not_repairable")
     category = core.categories(session=session)[record.category]
@@ -185,7 +187,7 @@ def apply_repair(*, session: Session, actor: Actor, record_id: str, statement: s
         from backend.commitments import service as commitments_service
 
         commitments_service.require_signed_repair_commitment(session=session, commitment_id=commitment_id,
-                                                             person_id=actor.person_id or "")
+                                                             subject_id=record.subject_id)
     repair = CreditRepair(record_id=record.id, pending_record_id=record.id, subject_id=record.subject_id,
                           source_org_id=record.source_org_id, filed_by=actor.account_id,
                           statement=statement.strip(), commitment_id=commitment_id, status="pending",
@@ -200,8 +202,8 @@ def apply_repair(*, session: Session, actor: Actor, record_id: str, statement: s
     return repair
 
 
-def list_my_repairs(*, session: Session, actor: Actor, limit: int, cursor: str | None) -> Page:
-    stmt = select(CreditRepair).where(CreditRepair.subject_id == (actor.person_id or ""))
+def list_subject_repairs(*, session: Session, subject_id: str | None, limit: int, cursor: str | None) -> Page:
+    stmt = select(CreditRepair).where(CreditRepair.subject_id == (subject_id or ""))
     return paginate(session, stmt, CreditRepair.id, limit=limit, cursor=cursor)
 
 

@@ -104,9 +104,11 @@ def _record_items(session: Session, records: list[CreditRecord], lang: str) -> l
     } for r in records]
 
 
-def my_records(*, session: Session, actor: Actor, status: str | None, limit: int, cursor: str | None,
-               lang: str) -> Page:
-    stmt = select(CreditRecord).where(CreditRecord.person_id == (actor.person_id or ""))
+def subject_records(*, session: Session, subject_id: str | None, status: str | None, limit: int,
+                    cursor: str | None, lang: str) -> Page:
+    """The subject's own records, every status (a person's for themself, an enterprise's for its admin)."""
+    column = CreditRecord.org_id if (subject_id or "").startswith("org_") else CreditRecord.person_id
+    stmt = select(CreditRecord).where(column == (subject_id or ""))
     if status:
         stmt = stmt.where(CreditRecord.status == status)
     page = paginate(session, stmt, CreditRecord.id, limit=limit, cursor=cursor)
