@@ -147,6 +147,8 @@ def validate_model(params: Any, kind: str | None = None) -> dict[str, Any]:
             or any(not isinstance(x[1], int) for x in levels[:-1])
             or [x[1] for x in levels[:-1]] != sorted((x[1] for x in levels[:-1]), reverse=True)):
         raise ModelError("levels must be [[name, threshold], ..., [lowest, null]] by falling threshold")
+    if any(not params["min"] < x[1] <= params["max"] for x in levels[:-1]):  # else a level no score reaches
+        raise ModelError("every threshold must lie above min and at most max")
     if params.get("black_list_level") not in {x[0] for x in levels}:
         raise ModelError("black_list_level must be one of the levels")
     if kind is not None:  # the levels clients and the rules know: AAA..C for persons, A..D for enterprises

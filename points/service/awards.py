@@ -200,7 +200,8 @@ def _views(session: Session, awards: list[PointsAward], *, public: bool) -> list
         Person.id.in_([a.person_id for a in awards]))).tuples().all())
     return [
         AwardView(id=a.id, resident_id=a.account_id, resident_name_masked=mask_name(names.get(a.person_id)),
-                  rule_code=a.rule_code, points=a.points, note=a.note, evidence=[] if public else a.evidence,
+                  rule_code=a.rule_code, points=a.points, note=None if public else a.note,  # free text: staff only
+                  evidence=[] if public else a.evidence,
                   status=a.status, submitted_by=None if public else a.submitted_by,
                   decided_by=None if public else a.decided_by, created_at=a.created_at, decided_at=a.decided_at,
                   reversal_reason=a.reversal_reason, decision_note=None if public else a.decision_note)

@@ -24,6 +24,7 @@ register_messages(
         "invalid_validity_window": ("有效期不正确", "Invalid validity window", "结束时间必须晚于开始时间。", "valid_to must be later than valid_from."),
         "not_eligible": ("不符合条件", "Not eligible", "该居民不符合条件（{reason}）。", "The resident is not eligible ({reason})."),
         "quota_exhausted": ("名额已用完", "Quota exhausted", "该优惠的名额已经用完。", "This offer has no quota left."),
+        "period_needs_limit": ("计次周期需配合每人限次", "Period needs a limit", "period 只在设置 per_person_limit 时有效。", "period applies only with a per_person_limit."),
         "offer_changed": ("优惠正在变更", "Offer changed", "核销时商户正在修改这项优惠，请让居民刷新二维码后重试。", "The merchant changed this offer while it was being redeemed; ask for a fresh code and try again."),
         "redemption_not_found": ("核销记录不存在", "Redemption not found", "该商户没有这条核销记录。", "This merchant has no such redemption."),
         "redemption_already_voided": ("核销已撤销", "Already voided", "这条核销记录已经撤销。", "This redemption was already voided."),

@@ -44,6 +44,8 @@ def create_offer(*, session: Session, merchant_id: str, scenario: str, title: st
     if not get_scenario(session=session, code=scenario).active:
         raise Conflict("scenario_retired", scenario=scenario)
     _check_window(valid_from, valid_to)
+    if period is not None and per_person_limit is None:
+        raise Invalid("period_needs_limit")
     merchant = session.get(Organisation, merchant_id)
     assert merchant is not None  # the route's org_role checked it
     offer = Offer(
@@ -77,6 +79,8 @@ def update_offer(*, session: Session, merchant_id: str, offer_id: str, **changes
     if "per_person_limit" in changes and changes["per_person_limit"] is not None and "period" not in changes:
         changes["period"] = offer.period or "month"
     new_limit, new_period = changes.get("per_person_limit", offer.per_person_limit), changes.get("period", offer.period)
+    if changes.get("period") is not None and new_limit is None:  # a period counts nothing without a limit
+        raise Invalid("period_needs_limit")
     if _limit_kind_changes(offer, new_limit, new_period):
         session.refresh(offer, with_for_update=True)  # redemptions in flight finish first (see rebase_quota)
         if _limit_kind_changes(offer, new_limit, new_period) and _standing_redemptions(session, offer.id):

@@ -173,3 +173,12 @@ def test_a_repair_application_accepts_only_a_signed_repair_commitment_of_the_app
     assert wrong.status_code == 422 and wrong.json["code"] == "not_repair_commitment"
     ok = apply(mine["id"])
     assert ok.status_code == 201 and ok.json["commitment_id"] == mine["id"]
+    second, _ = credit_service.record_event(
+        session=session, settings=settings, source_org_id=desk.dept_id, category="administrative_penalty",
+        source_ref="pen-2", occurred_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=200), decision="罚款",
+        severity="general", subject_person_id=resident.person_id)
+    second_id = second.id
+    session.commit()
+    reused = client.post("/api/v1/me/credit/repairs", json={"record_id": second_id, "statement": "已缴清",
+                                                            "commitment_id": mine["id"]}, headers=resident.headers)
+    assert reused.status_code == 409 and reused.json["code"] == "commitment_in_use"

@@ -222,7 +222,8 @@ def test_a_repair_is_not_approved_for_a_record_an_objection_made_positive(
 
 def test_a_score_model_with_unbounded_numbers_or_unknown_keys_is_invalid(client: FlaskClient, factory: Factory) -> None:
     admin = factory.user("admin")
-    for change in ({"max": 10**19}, {"identity": {"verified": 10**19}}, {"extra": 1}):
+    unreachable = [["AAA", 2000], ["AA", 750], ["A", 600], ["B", 450], ["C", None]]  # above max 1000
+    for change in ({"max": 10**19}, {"identity": {"verified": 10**19}}, {"extra": 1}, {"levels": unreachable}):
         params = {**copy.deepcopy(DEFAULT_PERSON_MODEL), **change}
         response = client.post("/api/v1/credit/models", headers=admin.headers,
                                json={"version": f"t-{len(str(change))}", "subject_kind": "person", "params": params})

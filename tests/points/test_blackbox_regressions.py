@@ -38,6 +38,19 @@ def test_a_rejections_note_is_shown_to_staff_never_in_the_public_list(village):
     assert "证据不足" not in public.get_data(as_text=True)
 
 
+def test_the_clerks_note_stays_out_of_the_public_list(village):
+    user, rid = village.add_resident()
+    village.rule("volunteer", 10)
+    award = village.client.post(village.url("/awards"), json={"items": [
+        {"resident_id": rid, "rule_code": "volunteer", "note": "帮助邻居王某某（电话 139...）"}]},
+        headers=village.clerk.headers).json["items"][0]
+    assert village.approve(award["id"]).status_code == 200
+    staff = village.client.get(village.url(f"/awards/{award['id']}"), headers=village.clerk.headers).json
+    assert staff["note"].startswith("帮助邻居")
+    public = village.client.get(village.url("/awards?status=approved"), headers=user.headers)
+    assert [i["note"] for i in public.json["items"]] == [None] and "王某某" not in public.get_data(as_text=True)
+
+
 def test_a_retried_award_batch_with_its_idempotency_key_is_submitted_once(village):
     _, rid = village.add_resident()
     village.rule("volunteer", 10)

@@ -104,3 +104,18 @@ def test_my_benefits_show_each_offer_with_eligible_or_the_reason(client, factory
 def test_benefits_need_a_verified_resident(client, login_as) -> None:
     assert client.get(f"{API}/me/benefits").status_code == 401
     assert client.get(f"{API}/me/benefits", headers=login_as("account")).status_code == 403
+
+
+def test_a_period_without_a_per_person_limit_is_refused_not_dropped(client, factory) -> None:
+    from tests.scenarios.helpers import make_shop
+
+    shop = make_shop(factory)
+    body = {"scenario": "public_bikes", "title": "免押骑行", "benefit": "免押金", "min_level": "A"}
+    refused = client.post(f"{shop.base}/offers", json={**body, "period": "day"}, headers=shop.admin.headers)
+    assert refused.status_code == 422 and refused.json["code"] == "period_needs_limit"
+    offer = client.post(f"{shop.base}/offers", json=body, headers=shop.admin.headers).json
+    patched = client.patch(f"{shop.base}/offers/{offer['id']}", json={"period": "day"}, headers=shop.admin.headers)
+    assert patched.status_code == 422 and patched.json["code"] == "period_needs_limit"
+    limited = client.patch(f"{shop.base}/offers/{offer['id']}", json={"per_person_limit": 2, "period": "day"},
+                           headers=shop.admin.headers)
+    assert limited.status_code == 200 and limited.json["period"] == "day"

@@ -32,6 +32,7 @@ register_messages(
         "repair_pending": ("已有待审核的修复申请", "Repair pending", "该记录已有待审核的信用修复申请。", "A repair application for this record is already pending."),
         "repair_not_found": ("修复申请不存在", "Repair not found", "找不到该修复申请。", "No such repair application."),
         "repair_decided": ("修复申请已处理", "Repair already decided", "该修复申请已经处理过。", "This repair application has already been decided."),
+        "commitment_in_use": ("承诺书已用于其他修复申请", "Commitment in use", "这份信用修复承诺书已附在另一份待审或已批准的修复申请上，请为这条记录另签一份。", "This credit-repair commitment already backs another pending or approved repair; sign one for this record."),
         "note_required": ("缺少理由", "Reason required", "驳回时必须说明理由。", "A rejection needs a reason."),
     }
 )
@@ -188,6 +189,9 @@ def apply_repair(*, session: Session, actor: Actor, subject_id: str | None, reco
 
         commitments_service.require_signed_repair_commitment(session=session, commitment_id=commitment_id,
                                                              subject_id=record.subject_id)
+        if session.scalar(select(CreditRepair.id).where(CreditRepair.commitment_id == commitment_id,
+                                                        CreditRepair.status.in_(("pending", "approved")))):
+            raise Conflict("commitment_in_use")  # one commitment answers for one record's repair
     repair = CreditRepair(record_id=record.id, pending_record_id=record.id, subject_id=record.subject_id,
                           source_org_id=record.source_org_id, filed_by=actor.account_id,
                           statement=statement.strip(), commitment_id=commitment_id, status="pending",
