@@ -276,3 +276,22 @@ def test_a_retried_batch_with_the_same_idempotency_key_replays_the_first_answer(
     again = client.post(dept.batch_url(), json=body, headers=headers)
     assert first.json["items"][0]["result"] == "created"
     assert again.json == first.json and again.headers.get("Idempotent-Replayed") == "true"
+
+
+def test_a_reference_reused_for_another_subject_is_an_error_not_a_duplicate(client, dept, factory) -> None:
+    """Re-sending a record reports duplicate; the same source_ref naming another person (in the batch
+    or later) would silently drop that person's record, so it is that item's error."""
+    from tests.credit.conftest import item
+
+    first, second = factory.user("resident"), factory.user("resident")
+    batch = client.post(dept.batch_url(), json={"records": [item("REF-1", id_number=first.id_number),
+                                                            item("REF-1", id_number=second.id_number),
+                                                            item("REF-1", id_number=first.id_number)]},
+                        headers=dept.headers).json["items"]
+    assert [i["result"] for i in batch] == ["created", "error", "duplicate"]
+    assert batch[1]["error"] == {"code": "source_ref_conflict", "record_id": batch[0]["id"]}
+    again = client.post(dept.batch_url(), json={"records": [item("REF-1", id_number=second.id_number),
+                                                            item("REF-1", id_number=first.id_number)]},
+                        headers=dept.headers).json["items"]
+    assert [i["result"] for i in again] == ["error", "duplicate"]
+    assert again[0]["error"]["code"] == "source_ref_conflict" and again[1]["id"] == batch[0]["id"]

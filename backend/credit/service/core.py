@@ -51,6 +51,7 @@ register_messages(
         "not_an_enterprise": ("不是企业", "Not an enterprise", "该统一社会信用代码或机构不是企业，不能作为信用主体。", "This code or organisation is not an enterprise and holds no credit records."),
         "subject_not_found": ("信用主体不存在", "Subject not found", "没有 {subject} 这个人或企业。", "There is no person or enterprise {subject}."),
         "invalid_record": ("记录字段无效", "Invalid record", "字段 {field} 无效。", "Field {field} is invalid."),
+        "source_ref_conflict": ("编号已用于另一主体的记录", "Reference names another record", "本部门的 source_ref 已用于另一主体的记录 {record_id}：重发同一记录才算重复，请换一个编号。", "This department's source_ref already names record {record_id} of another subject; only a re-send of the same record is a duplicate: use another reference."),
         "occurred_in_future": ("发生时间晚于当前时间", "Occurred in the future", "记录的发生时间不能晚于当前时间。", "A record cannot have occurred in the future."),
         "too_many_records": ("单批记录过多", "Too many records", "每批最多 {max} 条记录。", "At most {max} records per batch."),
         "person_not_found": ("人员不存在", "Person not found", "找不到该人员。", "No such person."),
@@ -278,15 +279,15 @@ def ingest(*, session: Session, settings: Settings, source_org_id: str, items: S
         except Invalid as exc:
             res.error = {"code": exc.code, **exc.params}
             continue
-        if ref_s in seen_refs:
-            res.result = "duplicate"  # resolved to the first occurrence's id below
-            pending.append((len(results) - 1, {}, {"dup_of": ref_s}))
-            continue
-        seen_refs.add(ref_s)
         if "id_number" in key:
             numbers.add(key["id_number"])
         elif "credit_code" in key:
             codes.add(key["credit_code"])
+        if ref_s in seen_refs:
+            res.result = "duplicate"  # resolved to the first occurrence's id below
+            pending.append((len(results) - 1, {}, {"dup_of": ref_s, **key}))
+            continue
+        seen_refs.add(ref_s)
         pending.append((len(results) - 1, row, key))
 
     people = _resolve_people(session, settings, numbers)
@@ -317,11 +318,22 @@ def ingest(*, session: Session, settings: Settings, source_org_id: str, items: S
             select(CreditRecord.source_ref, CreditRecord.id, CreditRecord.person_id, CreditRecord.org_id)
             .where(CreditRecord.source_org_id == source_org_id,
                    bulk.any_of(session, CreditRecord.source_ref, taken))).tuples()})
+    def subject_of(key: dict[str, Any]) -> str:
+        if "id_number" in key:
+            return people[key["id_number"]]
+        if "credit_code" in key:
+            return orgs[key["credit_code"]] or ""
+        return str(key.get("person_id") or key.get("org_id") or "")
+
     changed: dict[str, list[dict[str, Any]]] = {}
     categories_by_id = {r["id"]: r["category"] for r in rows}
     for i, _row, key in pending:
         res = results[i]
         rid, subject = found[key.get("dup_of", res.source_ref)]
+        if ("dup_of" in key or rid not in inserted) and subject_of(key) != subject:
+            # The reference names another subject's record: not a re-send, which would update nothing.
+            res.result, res.error = "error", {"code": "source_ref_conflict", "record_id": rid}
+            continue
         res.id, res.subject_id = rid, subject
         if "dup_of" not in key and rid in inserted:
             res.result = "created"
