@@ -23,10 +23,30 @@ def test_the_department_marks_a_commitment_fulfilled(client, factory, desk):
     response = client.post(_url(desk, commitment["id"], "fulfil"), json={"reason": "按期补齐材料"},
                            headers=desk.officer.headers)
     assert response.status_code == 200 and response.json["status"] == "fulfilled"
-    again = client.post(_url(desk, commitment["id"], "breach"), json={"reason": "x"}, headers=desk.officer.headers)
+    again = client.post(_url(desk, commitment["id"], "fulfil"), json={}, headers=desk.officer.headers)
     assert again.status_code == 409 and again.json["code"] == "commitment_already_decided"
     public = client.get(f"/api/v1/public/commitments/{commitment['public_id']}").json
     assert public["status"] == "fulfilled" and public["valid"] is True
+
+
+def test_a_fulfilled_commitment_found_false_is_breached_once(client, factory, desk, session):
+    """DOMAIN: a breach, or a false commitment, writes a negative record; being marked fulfilled
+    first does not shield a commitment later found false."""
+    resident = factory.user("resident")
+    commitment = signed(client, resident, desk.template["id"])
+    assert client.post(_url(desk, commitment["id"], "fulfil"), json={}, headers=desk.officer.headers).status_code == 200
+    breached = client.post(_url(desk, commitment["id"], "breach"), json={"reason": "所交材料系伪造"},
+                           headers=desk.officer.headers)
+    assert breached.status_code == 200 and breached.json["status"] == "breached"
+    again = client.post(_url(desk, commitment["id"], "breach"), json={"reason": "x"}, headers=desk.officer.headers)
+    assert again.status_code == 409 and again.json["code"] == "commitment_already_decided"
+    refulfil = client.post(_url(desk, commitment["id"], "fulfil"), json={}, headers=desk.officer.headers)
+    assert refulfil.status_code == 409
+    from sqlalchemy import func, select
+
+    assert session.scalar(select(func.count()).select_from(CreditRecord).where(
+        CreditRecord.source_ref == f"commitment:{commitment['id']}")) == 1
+    session.rollback()
 
 
 def test_only_officers_of_the_template_department_decide(client, factory, desk):

@@ -217,14 +217,17 @@ def get_department_commitment(*, session: Session, department_id: str, commitmen
 def decide(*, session: Session, settings: Settings, actor: Actor, department_id: str, commitment_id: str,
            outcome: str, reason: str | None) -> Commitment:
     """Mark fulfilled or breached, once (conditional UPDATE). A breach writes one negative
-    ``commitment_breach`` credit record in the same transaction."""
+    ``commitment_breach`` credit record in the same transaction. A commitment marked fulfilled may
+    still be found false later and breached (DOMAIN: "a breach, or a false commitment"); a breach
+    is final."""
     commitment = get_department_commitment(session=session, department_id=department_id,
                                            commitment_id=commitment_id)
-    if commitment.status not in SIGNED_STATES:
+    decidable = (*SIGNED_STATES, "fulfilled") if outcome == "breached" else SIGNED_STATES
+    if commitment.status not in decidable:
         raise Conflict("commitment_already_decided", state=commitment.status)
     now = utcnow()
     if not rowcount(session, update(Commitment)
-                    .where(Commitment.id == commitment.id, Commitment.status.in_(SIGNED_STATES))
+                    .where(Commitment.id == commitment.id, Commitment.status.in_(decidable))
                     .values(status=outcome, decided_at=now, decided_by=actor.account_id, decision_reason=reason)):
         raise Conflict("commitment_already_decided", state=outcome)
     if outcome == "breached":
