@@ -219,7 +219,8 @@ def add_charge(*, session: Session, settings: Settings, actor: Actor, hospital_i
     ).values(used_fen=MedicalCreditLine.used_fen + amount_fen))
     if not charged:
         left = available_fen(line_fen=result.line_fen, used_fen=used_fen(session, visit.person_id))
-        raise Conflict("credit_line_exceeded", available_fen=left, amount_fen=amount_fen).keep(refused_look)
+        raise Conflict("credit_line_exceeded", available_fen=left, amount_fen=amount_fen, available_yuan=_yuan(left),
+                       amount_yuan=_yuan(amount_fen)).keep(refused_look)
     still_open = rowcount(session, update(MedicalVisit).where(MedicalVisit.id == visit.id,
                                                              MedicalVisit.status == "open")
                           .values(total_fen=MedicalVisit.total_fen + amount_fen)
@@ -289,7 +290,9 @@ def pay_bill(*, session: Session, actor: Actor, hospital_id: str, bill_id: str, 
         session.refresh(bill)
         if bill.paid_fen >= bill.amount_fen:
             raise Conflict("bill_already_paid")
-        raise Invalid("overpayment", outstanding_fen=bill.amount_fen - bill.paid_fen, amount_fen=amount_fen)
+        outstanding = bill.amount_fen - bill.paid_fen
+        raise Invalid("overpayment", outstanding_fen=outstanding, amount_fen=amount_fen,
+                      outstanding_yuan=_yuan(outstanding), amount_yuan=_yuan(amount_fen))
     rowcount(session, update(MedicalBill).where(MedicalBill.id == bill.id,
                                                 MedicalBill.paid_fen == MedicalBill.amount_fen)
              .values(status="paid", paid_at=now).execution_options(synchronize_session=False))
@@ -360,6 +363,7 @@ def hospital_bills(*, session: Session, hospital_id: str, status: str | None = N
 
 
 def _yuan(fen: int) -> str:
+    """Fen as yuan for people ("1500.00"): 分 also means points and score points on this platform."""
     return f"{fen // 100}.{fen % 100:02d}"
 
 

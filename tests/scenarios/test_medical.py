@@ -132,6 +132,7 @@ def test_charges_stop_at_the_line_then_settle_into_a_bill_due_after_the_window(c
     over = _charge(client, hospital, visit["id"], 99_001)
     assert over.status_code == 409 and over.json["code"] == "credit_line_exceeded"
     assert over.json["available_fen"] == 99_000
+    assert over.json["available_yuan"] == "990.00" and "990.00 元" in over.json["detail"]  # 分 means points too
     assert _charge(client, hospital, visit["id"], 99_000).status_code == 201
     for bad in ({"amount_fen": 0, "item": "x"}, {"amount_fen": -5, "item": "x"}, {"amount_fen": "10", "item": "x"},
                 {"amount_fen": 10}):
@@ -196,6 +197,7 @@ def test_partial_payments_overpayment_and_idempotent_replay(client, factory) -> 
     assert reused.status_code == 422 and reused.json["code"] == "idempotency_key_reused"
     over = _pay(client, hospital, bill["id"], 20_001)
     assert over.status_code == 422 and over.json["code"] == "overpayment" and over.json["outstanding_fen"] == 20_000
+    assert "200.00 元" in over.json["detail"]
     rest = _pay(client, hospital, bill["id"], 20_000)
     assert rest.status_code == 201 and rest.json["bill_status"] == "paid" and rest.json["outstanding_fen"] == 0
     assert _pay(client, hospital, bill["id"], 1).json["code"] == "bill_already_paid"
