@@ -45,6 +45,8 @@ from points.schemas import (
     RuleListSchema,
     RuleSchema,
     RuleUpdateSchema,
+    SaleQuerySchema,
+    SaleSchema,
     StarThresholdsSchema,
     StoreItemCreateSchema,
     StoreItemListSchema,
@@ -287,6 +289,13 @@ class StoreItemResource(MethodView):
 
 @blp.route("/villages/<org_id>/store-redemptions")
 class StoreRedemptions(MethodView):
+    @org_role(VILLAGE, "admin", "cashier")
+    @blp.arguments(SaleQuerySchema, location="query")
+    @blp.response(200, page_schema(SaleSchema))
+    def get(self, query: dict[str, Any], org_id: str) -> Any:
+        """The store's sales of a range of days (?from=&to=, Asia/Shanghai; default the last 30), newest first"""
+        return service.list_sales(session=get_session(), org_id=org_id, **query)
+
     @org_role(VILLAGE, "cashier")
     @idempotent
     @blp.arguments(RedemptionCreateSchema)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from backend.http import BaseSchema, FullMatch, Text
+from backend.http import BaseSchema, FullMatch, PageQuerySchema, Text
 
 _CODE = FullMatch(r"^[a-z0-9][a-z0-9_\-]{0,39}$", error="lower-case letters, digits, _ and -, up to 40")
 _PERIOD = validate.OneOf(["day", "month", "year"])
@@ -219,6 +219,24 @@ class RedemptionCreateSchema(BaseSchema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=64))
     item_id = fields.String(required=True, validate=validate.Length(min=1, max=40))
     quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=100))
+
+
+class SaleQuerySchema(PageQuerySchema):
+    date_from = fields.Date(data_key="from", load_default=None)
+    date_to = fields.Date(data_key="to", load_default=None)
+
+
+class SaleSchema(BaseSchema):
+    id = fields.String()
+    item_id = fields.String()
+    item_name = fields.String()
+    resident_id = fields.String()
+    resident_name_masked = fields.String()
+    quantity = fields.Integer()
+    points = fields.Integer()
+    cashier_id = fields.String()
+    transaction_id = fields.String()
+    created_at = fields.DateTime()
 
 
 class RedemptionSchema(BaseSchema):

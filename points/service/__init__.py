@@ -18,11 +18,11 @@ from points.service.residents import (
     set_thresholds,
 )
 from points.service.rules import create_rule, list_rules, update_rule
-from points.service.store import create_item, list_items, redeem, update_item
+from points.service.store import create_item, list_items, list_sales, redeem, update_item
 from points.service.verify import verify
 
 __all__ = [
     "add_resident", "approve", "create_item", "create_rule", "get_award", "get_thresholds", "is_resident",
-    "leaderboard", "list_awards", "list_items", "list_residents", "list_rules", "my_entries", "my_points", "redeem",
+    "leaderboard", "list_awards", "list_items", "list_residents", "list_sales", "list_rules", "my_entries", "my_points", "redeem",
     "reject", "reverse", "set_thresholds", "submit_awards", "update_item", "update_rule", "verify",
 ]

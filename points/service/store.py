@@ -22,8 +22,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from backend.actor import Actor
+from backend.days import date_range
 from backend.db import new_id, rowcount, utcnow
 from backend.errors import Conflict, NotFound
+from backend.identity.ids import mask_name
+from backend.identity.models import Person
+from backend.pagination import Page, paginate
 from backend.qr import service as qr_service
 from points import ledger
 from points.models import PointsAccount, PointsEntry, PointsTransaction, StoreItem, StoreRedemption
@@ -204,3 +208,39 @@ def redeem(*, session: Session, redis: Redis, actor: Actor, org_id: str, code: s
     return {"id": posting.redemption_id, "item_id": item_id, "resident_id": result.account_id,
             "quantity": quantity, "points": result.cost, "balance": result.balance,
             "transaction_id": posting.transaction_id, "created_at": posting.now}
+
+
+@dataclass
+class SaleView:
+    """A sale as village staff see it: the item, the resident's masked name, who rang it up."""
+
+    id: str
+    item_id: str
+    item_name: str
+    resident_id: str
+    resident_name_masked: str
+    quantity: int
+    points: int
+    cashier_id: str
+    transaction_id: str
+    created_at: dt.datetime
+
+
+def list_sales(*, session: Session, org_id: str, date_from: dt.date | None = None, date_to: dt.date | None = None,
+               limit: int = 20, cursor: str | None = None, now: dt.datetime | None = None) -> Page:
+    """The village store's redemptions of a range of Shanghai days (default the last 30), newest first."""
+    start, end = date_range(date_from, date_to, now or utcnow())
+    stmt = select(StoreRedemption).where(StoreRedemption.org_id == org_id, StoreRedemption.created_at >= start,
+                                         StoreRedemption.created_at < end)
+    page = paginate(session, stmt, StoreRedemption.id, limit=limit, cursor=cursor)
+    sales: list[StoreRedemption] = list(page.items)
+    items = dict(session.execute(select(StoreItem.id, StoreItem.name).where(
+        StoreItem.id.in_({s.item_id for s in sales}))).tuples().all()) if sales else {}
+    names = dict(session.execute(
+        select(PointsAccount.id, Person.name).join(Person, Person.id == PointsAccount.person_id)
+        .where(PointsAccount.id.in_({s.account_id for s in sales}))).tuples().all()) if sales else {}
+    page.items = [SaleView(id=s.id, item_id=s.item_id, item_name=items.get(s.item_id, ""), resident_id=s.account_id,
+                           resident_name_masked=mask_name(names.get(s.account_id)), quantity=s.quantity,
+                           points=s.points, cashier_id=s.cashier_id, transaction_id=s.transaction_id,
+                           created_at=s.created_at) for s in sales]
+    return page

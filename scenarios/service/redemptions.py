@@ -27,18 +27,17 @@ from sqlalchemy.orm import Session
 from backend.actor import Actor
 from backend.config import Settings
 from backend.credit import service as credit_service
+from backend.days import date_range
 from backend.db import new_id, per_dialect_insert, rowcount, utcnow
-from backend.errors import AppError, Conflict, Forbidden, Invalid, NotFound
+from backend.errors import AppError, Conflict, Forbidden, NotFound
 from backend.pagination import Page, paginate
 from backend.qr import service as qr_service
 from scenarios.eligibility import (
     LIMIT_REACHED,
     QUOTA_EXHAUSTED,
     SHANGHAI,
-    local_date,
     offer_reason,
     period_key,
-    shanghai_day_start,
 )
 from scenarios.models import Offer, OfferUsage, Redemption
 from scenarios.service.catalogue import LIVE_SCENARIO
@@ -326,15 +325,6 @@ def void(*, session: Session, settings: Settings, actor: Actor, merchant_id: str
     session.refresh(redemption)
     return RedemptionView.of(redemption, offer_title=offer.title if offer else "",
                              name_masked=masked_name(session, redemption.person_id))
-
-
-def date_range(date_from: dt.date | None, date_to: dt.date | None, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    """[start, end) of Shanghai calendar days, inclusive of ``date_to``; default the last 30 days."""
-    date_to = date_to or local_date(now)
-    date_from = date_from or date_to - dt.timedelta(days=30)
-    if date_from > date_to or (date_to - date_from).days > 366 or not 2000 <= date_from.year <= date_to.year <= 2100:
-        raise Invalid("invalid_date_range")
-    return shanghai_day_start(date_from), shanghai_day_start(date_to + dt.timedelta(days=1))
 
 
 def list_redemptions(*, session: Session, merchant_id: str, date_from: dt.date | None = None,

@@ -361,6 +361,8 @@ SECTIONS: dict[str, dict[str, Rule]] = {
                                                            body={"name": "毛巾", "price": 5, "stock": 10}),
         "PATCH /api/v1/villages/<org_id>/store-items/<item_id>": Rule(
             ok="village.admin", forbidden="village.*", params={"item_id": "store_item"}, body={"name": "肥皂"}),
+        "GET /api/v1/villages/<org_id>/store-redemptions": Rule(
+            ok="village.admin village.cashier", forbidden="village.*", note="the store's sales, masked names"),
         "POST /api/v1/villages/<org_id>/store-redemptions": Rule(
             ok="village.cashier", forbidden="village.*", body=_store_redemption, idor=True,
             note="body: a fresh code of resident A and the right village's item"),

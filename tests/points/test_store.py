@@ -180,3 +180,28 @@ def test_verify_fails_when_a_rating_is_corrupted(app, village, session):
     session.commit()
     result = run_verify(app)
     assert result.exit_code != 0 and "rating 0 but award entries sum to 30" in result.output
+
+
+def test_staff_list_the_stores_sales_by_day_with_masked_names(village) -> None:
+    user, rid = village.add_resident()
+    village.rule("volunteer", 100)
+    village.award(rid, "volunteer")
+    item = village.item("肥皂", price=10)
+    sold = village.client.post(village.url("/store-redemptions"), json={"code": village.code(user),
+                                                                        "item_id": item["id"], "quantity": 2},
+                               headers={**village.cashier.headers, "Idempotency-Key": "sale-1"})
+    assert sold.status_code == 201, sold.json
+    for staff in (village.cashier, village.admin):
+        listed = village.client.get(village.url("/store-redemptions"), headers=staff.headers)
+        assert listed.status_code == 200
+        [sale] = listed.json["items"]
+        assert (sale["id"], sale["item_name"], sale["quantity"], sale["points"]) == (sold.json["id"], "肥皂", 2, 20)
+        assert sale["resident_name_masked"].endswith("*") and sale["cashier_id"] == village.cashier.account.id
+    assert village.client.get(village.url("/store-redemptions"), headers=village.clerk.headers).status_code == 403
+    assert village.client.get(village.url("/store-redemptions"), headers=user.headers).status_code in (403, 404)
+    long_ago = village.client.get(village.url("/store-redemptions?from=2020-01-01&to=2020-01-31"),
+                                  headers=village.admin.headers)
+    assert long_ago.status_code == 200 and long_ago.json["items"] == []
+    bad = village.client.get(village.url("/store-redemptions?from=2026-02-01&to=2026-01-01"),
+                             headers=village.admin.headers)
+    assert bad.status_code == 422 and bad.json["code"] == "invalid_date_range"
