@@ -59,8 +59,12 @@ def _rollback() -> None:
 def handle_app_error(exc: AppError) -> Response:
     _rollback()
     session = g.get("db_session")
-    if session is not None and write_kept(exc, session):
-        session.commit()
+    if session is not None and exc.kept:
+        try:
+            write_kept(exc, session)
+            session.commit()
+        except (OperationalError, PoolTimeout) as db_exc:  # the refusal's trail cannot be written:
+            return handle_database_down(db_exc)  # nor is its reason told (a look must be logged)
     return render_app_error(exc)
 
 

@@ -94,3 +94,25 @@ def test_an_aa_resident_is_not_refused_and_each_redemption_is_one_look(client, f
                        headers=shop.cashier.headers)
     assert done.status_code == 201
     assert _looks(client, resident) == [(shop.id, "benefit")]
+
+
+def test_a_refusal_whose_look_cannot_be_logged_does_not_tell_its_reason(client, factory, monkeypatch) -> None:
+    """A look must be logged: when the query log cannot be written (database down), the answer is
+    503 dependency_unavailable, not the credit reason."""
+    from sqlalchemy.exc import OperationalError
+
+    from backend.credit import service as credit_service
+
+    def failing_logger(**_kwargs):
+        def write(_session):
+            raise OperationalError("INSERT INTO credit_queries", {}, Exception("connection lost"))
+        return write
+
+    monkeypatch.setattr(credit_service, "query_logger", failing_logger)
+    shop = make_shop(factory)
+    offer = make_offer(client, shop, min_level="AA")
+    resident = factory.user("resident")
+    refused = client.post(f"{shop.base}/redemptions", json={"code": code_for(client, resident),
+                                                            "offer_id": offer["id"]}, headers=shop.cashier.headers)
+    assert refused.status_code == 503 and refused.json["code"] == "dependency_unavailable"
+    assert "level_too_low" not in refused.get_data(as_text=True)
