@@ -318,20 +318,22 @@ _HAS_VISIBLE = re.compile(_VISIBLE)
 
 class Text(ma.fields.String):
     """Text a person reads (a title, a reason, a name): it must show at least one character (blank
-    or only invisible characters such as U+200B is refused), and surrounding whitespace is dropped.
-    Length validators then apply to what is left."""
+    or only invisible characters such as U+200B is refused), and surrounding whitespace is dropped
+    (not with ``strip=False``: a document's text keeps its layout, e.g. the two U+3000 that open a
+    Chinese paragraph). Length validators then apply to what is left."""
 
     default_error_messages = {"blank": "Text has nothing to read (blank or invisible characters only)."}
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, strip: bool = True, **kwargs: Any) -> None:
         kwargs.setdefault("metadata", {}).setdefault("pattern", _VISIBLE)
         super().__init__(**kwargs)
+        self.strip = strip
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
         if _HAS_VISIBLE.search(text) is None:
             raise self.make_error("blank")
-        return text.strip()
+        return text.strip() if self.strip else text
 
 
 class PageQuerySchema(BaseSchema):

@@ -22,14 +22,14 @@ class FieldDefinitionSchema(BaseSchema):
 class TemplateCreateSchema(BaseSchema):
     type = f.String(required=True, validate=_TYPE)
     title = Text(required=True, validate=validate.Length(min=1, max=200))
-    text = Text(required=True, validate=validate.Length(min=1, max=20000))
+    text = Text(required=True, strip=False, validate=validate.Length(min=1, max=20000))
     fields = f.List(f.Nested(FieldDefinitionSchema), load_default=list, validate=validate.Length(max=50))  # type: ignore[assignment]  # the API's field name
     validity_days = f.Integer(required=True, validate=validate.Range(min=1, max=3650))
 
 
 class TemplateEditSchema(BaseSchema):
     title = Text(validate=validate.Length(min=1, max=200))
-    text = Text(validate=validate.Length(min=1, max=20000))
+    text = Text(strip=False, validate=validate.Length(min=1, max=20000))
     fields = f.List(f.Nested(FieldDefinitionSchema), validate=validate.Length(max=50))  # type: ignore[assignment]  # the API's field name
     validity_days = f.Integer(validate=validate.Range(min=1, max=3650))
 
@@ -113,7 +113,7 @@ class CommitmentBreachSchema(BaseSchema):
 class OfflineCommitmentSchema(BaseSchema):
     type = f.String(required=True, validate=_TYPE)
     title = Text(required=True, validate=validate.Length(min=1, max=200))
-    text = Text(load_default=None, validate=validate.Length(max=20000))
+    text = Text(load_default=None, strip=False, validate=validate.Length(max=20000))
     template_id = f.String(load_default=None, validate=validate.Length(max=40))
     fields = f.Dict(load_default=None, validate=validate.Length(max=50),  # type: ignore[assignment]  # the API's field name
                     metadata={"description": "With template_id and no text: the values of the template's slots, "

@@ -62,13 +62,13 @@ def normalize_credit_code(value: str) -> str | None:
 
     ``uscc.validate`` is not used: it demands eight leading digits, but real
     codes begin with letters too (registration authorities N, A, Y). Characters 3-8 are the
-    division code: six digits of a real province.
+    registering authority's division code: six digits of a real province, or 100000 (central level).
     """
     candidate = (value or "").strip().upper()
     if len(candidate) != 18 or not set(candidate) <= _USCC_ALPHABET:
         return None
     division = candidate[2:8]  # GB 32100: the registering authority's GB/T 2260 division, six digits
-    if not (division.isascii() and division.isdigit()) or division[:2] not in _PROVINCES:
+    if not (division.isascii() and division.isdigit()) or (division[:2] not in _PROVINCES and division != "100000"):
         return None
     return candidate if uscc.calc_check_digit(candidate[:17]) == candidate[17] else None
 

@@ -189,20 +189,20 @@ def decide_real_name_claim(*, session: Session, actor: Actor, claim_id: str, out
                 raise
             # Another account holds the identity: this claim can never be approved. It is closed
             # (rejected, with the reason) so that its account may claim again, and the officer is told.
-            _reject_claim(claim, actor, note=note or "identity_already_bound")
-            session.commit()
+            claim_id = claim.id
+            exc.keep(lambda s: _reject_pending(s, claim_id, actor, note or "identity_already_bound"))
             raise
     else:
-        _reject_claim(claim, actor, note=note)
+        _reject_pending(session, claim.id, actor, note)
     session.commit()
+    session.refresh(claim)
     return claim
 
 
-def _reject_claim(claim: RealNameClaim, actor: Actor, *, note: str | None) -> None:
-    claim.status = "rejected"
-    claim.note = note
-    claim.decided_by = actor.account_id
-    claim.decided_at = utcnow()
+def _reject_pending(session: Session, claim_id: str, actor: Actor, note: str | None) -> None:
+    session.execute(update(RealNameClaim).where(RealNameClaim.id == claim_id, RealNameClaim.status == "pending")
+                    .values(status="rejected", note=note, decided_by=actor.account_id, decided_at=utcnow())
+                    .execution_options(synchronize_session=False))
 
 
 def latest_claim(*, session: Session, account_id: str) -> RealNameClaim | None:

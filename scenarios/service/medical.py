@@ -206,11 +206,12 @@ def add_charge(*, session: Session, settings: Settings, actor: Actor, hospital_i
     if visit.status != "open":
         raise Conflict("visit_not_open")
     result = _evaluate(session, settings, hospital_id, visit.person_id)
-    # A refusal tells the hospital about the person's credit (a reason, what is left of the line): logged.
-    refused_look = credit_service.query_logger(actor=actor, org_id=hospital_id, person_id=visit.person_id,
+    # A charge is weighed against the person's credit line: a look, logged whatever the answer (a
+    # refusal tells the hospital a reason, or what is left of the line).
+    look = credit_service.query_logger(actor=actor, org_id=hospital_id, person_id=visit.person_id,
                                                purpose="medical")
     if not result.eligible and result.reason != LINE_USED_UP:  # a used-up line is credit_line_exceeded below
-        raise Forbidden("not_eligible", reason=result.reason).keep(refused_look)
+        raise Forbidden("not_eligible", reason=result.reason).keep(look)
     insert_ignore(session, MedicalCreditLine.__table__, {"person_id": visit.person_id, "used_fen": 0},
                   ["person_id"])
     charged = rowcount(session, update(MedicalCreditLine).where(
@@ -220,7 +221,7 @@ def add_charge(*, session: Session, settings: Settings, actor: Actor, hospital_i
     if not charged:
         left = available_fen(line_fen=result.line_fen, used_fen=used_fen(session, visit.person_id))
         raise Conflict("credit_line_exceeded", available_fen=left, amount_fen=amount_fen, available_yuan=_yuan(left),
-                       amount_yuan=_yuan(amount_fen)).keep(refused_look)
+                       amount_yuan=_yuan(amount_fen)).keep(look)
     still_open = rowcount(session, update(MedicalVisit).where(MedicalVisit.id == visit.id,
                                                              MedicalVisit.status == "open")
                           .values(total_fen=MedicalVisit.total_fen + amount_fen)
@@ -230,6 +231,7 @@ def add_charge(*, session: Session, settings: Settings, actor: Actor, hospital_i
     charge = MedicalCharge(visit_id=visit.id, amount_fen=amount_fen, item=item, posted_by=actor.account_id,
                            created_at=now or utcnow())
     session.add(charge)
+    look(session)  # the charge was weighed against the person's line: a look, like a refusal
     session.commit()
     return charge
 

@@ -227,7 +227,7 @@ def _redeem_for(session: Session, actor: Actor, merchant_id: str, offer_id: str,
                 now: dt.datetime) -> RedemptionView:
     """The checks and writes of a redemption whose code is used: the view, or the refusal raised."""
     write = _write_in_postgresql if session.connection().dialect.name == "postgresql" else _write_portable
-    for _ in range(_READS):
+    for attempt in range(1, _READS + 1):
         name_masked, subject = masked_subject(session, person_id, row)
         # Limit and quota are decided below by the conditional statements, not by this read.
         terms = replace(terms_of(row, scenario_active=row.scenario_active), per_person_limit=None,
@@ -247,9 +247,9 @@ def _redeem_for(session: Session, actor: Actor, merchant_id: str, offer_id: str,
             session.rollback()
         if outcome != OFFER_CHANGED:
             break
+        if attempt == _READS:
+            raise Conflict(OFFER_CHANGED)
         row = _offer_for_person(session, offer_id, merchant_id, person_id)
-    else:
-        raise Conflict(OFFER_CHANGED)
     if outcome == LIMIT_REACHED:
         raise Forbidden("not_eligible", reason=LIMIT_REACHED)
     if outcome == QUOTA_EXHAUSTED:

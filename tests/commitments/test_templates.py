@@ -105,3 +105,33 @@ def test_values_with_bidirectional_controls_are_refused(client, factory, desk):
                                                             "fields": {"name": f"王{control}五", "matter": "登记"}},
                                headers=resident.headers)
         assert response.status_code == 422 and response.json["code"] == "invalid_field_value", control
+
+
+def test_a_stored_pattern_re2_cannot_run_is_a_409_not_a_500(client, factory, session):
+    """A template stored before patterns were RE2 may hold a lookahead: using it is 409
+    template_pattern_unusable (the department republishes it), never a 500."""
+    from sqlalchemy import update
+
+    from backend.commitments.models import CommitmentTemplate
+    from tests.commitments.conftest import publish
+
+    department = factory.org("department")
+    officer = factory.user("officer", department)
+    template = publish(client, department, officer)
+    fields = [dict(f) for f in template["fields"]]
+    fields[1]["pattern"] = r"^(?!测试)[\u4e00-\u9fa5]{2,40}$"
+    session.execute(update(CommitmentTemplate).where(CommitmentTemplate.id == template["id"]).values(fields=fields))
+    session.commit()
+    response = client.post("/api/v1/commitments", json={"template_id": template["id"],
+                                                        "fields": {"name": "张三", "matter": "个体工商户登记"}},
+                           headers=factory.user("resident").headers)
+    assert response.status_code == 409 and response.json["code"] == "template_pattern_unusable"
+
+
+def test_a_template_text_keeps_its_layout(client, factory):
+    """Chinese formal text opens a paragraph with two U+3000: the sealed text keeps them."""
+    from tests.commitments.conftest import publish
+
+    department = factory.org("department")
+    text = "\u3000\u3000本人{name}承诺：申报的{matter}材料真实有效，金额{amount}元。\n"
+    assert publish(client, department, factory.user("officer", department), text=text)["text"] == text

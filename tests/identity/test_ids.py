@@ -147,3 +147,9 @@ def test_a_credit_code_held_by_a_village_cannot_be_claimed_as_an_enterprise(clie
     claim = client.post("/api/v1/enterprises/claims", headers=claimant.headers,
                         json={"credit_code": code, "name": "某公司", "region_code": "430104"})
     assert claim.status_code == 409 and claim.json["code"] == "credit_code_taken"
+
+
+def test_a_centrally_registered_credit_code_is_valid():
+    """GB 32100: characters 3-8 are the registering authority's division; central level is 100000."""
+    base = "11100000000013338"
+    assert ids.normalize_credit_code(base + reference_uscc_check(base)) == base + reference_uscc_check(base)

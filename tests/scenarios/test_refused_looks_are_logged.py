@@ -83,6 +83,10 @@ def test_a_refused_visit_and_a_charge_over_the_line_are_logged(client, factory, 
     assert session.scalar(select(func.count()).select_from(CreditQuery)) == 3
     assert session.get(MedicalVisit, visit["id"]).total_fen == 0
     session.rollback()
+    charged = client.post(f"{hospital.base}/visits/{visit['id']}/charges", json={"amount_fen": 5_000, "item": "检查费"},
+                          headers=hospital.billing.headers)
+    assert charged.status_code == 201
+    assert _looks(client, patient) == [(hospital.id, "medical")] * 3  # a charge that fits is a look too
 
 
 def test_an_aa_resident_is_not_refused_and_each_redemption_is_one_look(client, factory, session, settings) -> None:
@@ -116,3 +120,26 @@ def test_a_refusal_whose_look_cannot_be_logged_does_not_tell_its_reason(client, 
                                                             "offer_id": offer["id"]}, headers=shop.cashier.headers)
     assert refused.status_code == 503 and refused.json["code"] == "dependency_unavailable"
     assert "level_too_low" not in refused.get_data(as_text=True)
+
+
+def test_an_offer_that_keeps_changing_is_read_at_most_three_times_and_the_look_logged_once(
+        client, factory, session, monkeypatch) -> None:
+    """Each pass of the SQLite suite too: a write that always finds the offer changed (as a merchant
+    editing it over and over) ends in 409 offer_changed after three reads, and one query-log row."""
+    from scenarios.service import redemptions
+
+    shop = make_shop(factory)
+    offer = make_offer(client, shop)
+    resident = factory.user("resident")
+    reads: list[int] = []
+    real_read = redemptions._offer_for_person
+    monkeypatch.setattr(redemptions, "_offer_for_person", lambda *a, **k: reads.append(1) or real_read(*a, **k))
+    monkeypatch.setattr(redemptions, "_write_portable", lambda conn, w: redemptions.OFFER_CHANGED)
+    monkeypatch.setattr(redemptions, "_write_in_postgresql", lambda conn, w: redemptions.OFFER_CHANGED)
+    answer = client.post(f"{shop.base}/redemptions", json={"code": code_for(client, resident), "offer_id": offer["id"]},
+                         headers={**shop.cashier.headers, "Idempotency-Key": "changing-1"})
+    assert answer.status_code == 409 and answer.json["code"] == "offer_changed"
+    assert len(reads) == redemptions._READS == 3
+    assert _looks(client, resident) == [(shop.id, "benefit")]
+    assert session.scalar(select(func.count()).select_from(Redemption)) == 0
+    session.rollback()

@@ -381,7 +381,9 @@ def require_signed_repair_commitment(*, session: Session, commitment_id: str, su
 
     Credit calls this (function-level import) when a repair application attaches a commitment.
     """
-    commitment = session.get(Commitment, commitment_id)
+    # Locked: the caller then checks no other repair names it, and two repairs naming it at once
+    # must not both see none.
+    commitment = session.get(Commitment, commitment_id, with_for_update=True)
     if commitment is None or subject_id not in (commitment.subject_person_id, commitment.subject_org_id):
         raise NotFound("commitment_not_found")
     if commitment.type != "credit_repair":

@@ -90,8 +90,13 @@ def _check_value(definition: dict[str, Any], value: Any) -> Any:
         value = value.strip()
         if _BIDI_CONTROLS.search(value):  # sealed text must read as it is stored
             raise Invalid("invalid_field_value", field=name, expected="text without bidirectional control characters")
-        if definition.get("pattern") and not _pattern(definition["pattern"]).fullmatch(value):
-            raise Invalid("invalid_field_value", field=name, expected=definition["pattern"])
+        if definition.get("pattern"):
+            try:
+                pattern = _pattern(definition["pattern"])
+            except re2.error as exc:  # stored before patterns were RE2 (a lookaround): republish the template
+                raise Conflict("template_pattern_unusable", field=name) from exc
+            if not pattern.fullmatch(value):
+                raise Invalid("invalid_field_value", field=name, expected=definition["pattern"])
         return value
     if kind == "integer":
         if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 10**15:
