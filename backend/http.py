@@ -9,7 +9,6 @@ member whose roles do not allow the action.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
@@ -24,6 +23,7 @@ from backend.config import Settings
 from backend.db import AppSession
 from backend.errors import AppError, Conflict, Forbidden, NotFound, Unauthorized, write_kept
 from backend.idempotency import service as idempotency
+from backend.text import VISIBLE, has_visible
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -309,13 +309,6 @@ class FullMatch(ma.validate.Regexp):
         return value
 
 
-# A character that shows: not whitespace, not a control, not an invisible format character
-# (soft hyphen, zero-width and direction marks, word joiners, BOM). JSON Schema (ECMA 262) and
-# Python read it alike, so OpenAPI states exactly what the server checks.
-_VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]"
-_HAS_VISIBLE = re.compile(_VISIBLE)
-
-
 class Text(ma.fields.String):
     """Text a person reads (a title, a reason, a name): it must show at least one character (blank
     or only invisible characters such as U+200B is refused), and surrounding whitespace is dropped
@@ -325,13 +318,13 @@ class Text(ma.fields.String):
     default_error_messages = {"blank": "Text has nothing to read (blank or invisible characters only)."}
 
     def __init__(self, *, strip: bool = True, **kwargs: Any) -> None:
-        kwargs.setdefault("metadata", {}).setdefault("pattern", _VISIBLE)
+        kwargs.setdefault("metadata", {}).setdefault("pattern", VISIBLE)
         super().__init__(**kwargs)
         self.strip = strip
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         text = super()._deserialize(value, attr, data, **kwargs)
-        if _HAS_VISIBLE.search(text) is None:
+        if not has_visible(text):
             raise self.make_error("blank")
         return text.strip() if self.strip else text
 

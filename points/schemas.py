@@ -74,7 +74,7 @@ class ResidentSchema(BaseSchema):
 class AwardItemSchema(BaseSchema):
     resident_id = fields.String(required=True, validate=validate.Length(min=1, max=40))
     rule_code = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    note = Text(load_default=None, allow_none=True, validate=validate.Length(max=500))
     evidence = fields.List(Text(validate=validate.Length(min=1, max=500)), load_default=list,
                            validate=validate.Length(max=10),
                            metadata={"description": "links or file ids of photos, certificates ..."})
@@ -126,7 +126,7 @@ class AwardListQuerySchema(BaseSchema):
 
 
 class RejectSchema(BaseSchema):
-    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    note = Text(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
 class ReverseSchema(BaseSchema):

@@ -203,7 +203,7 @@ class CorrectionsSchema(BaseSchema):
 
 class ObjectionDecisionSchema(BaseSchema):
     outcome = fields.String(required=True, validate=validate.OneOf(["upheld", "corrected", "revoked"]))
-    note = fields.String(load_default=None, validate=validate.Length(max=2000))
+    note = Text(load_default=None, validate=validate.Length(max=2000))
     corrections = fields.Nested(CorrectionsSchema, load_default=None)
 
 
@@ -231,7 +231,7 @@ class RepairQuerySchema(PageQuerySchema):
 
 class RepairDecisionSchema(BaseSchema):
     outcome = fields.String(required=True, validate=validate.OneOf(["approved", "rejected"]))
-    note = fields.String(load_default=None, validate=validate.Length(max=2000))
+    note = Text(load_default=None, validate=validate.Length(max=2000))
 
 
 # --------------------------------------------------------------------------- score models
@@ -242,7 +242,7 @@ class ScoreModelCreateSchema(BaseSchema):
                                                      FullMatch(r"^[A-Za-z0-9._-]+$")])
     subject_kind = fields.String(load_default="person", validate=validate.OneOf(["person", "enterprise"]))
     params = fields.Dict(required=True, metadata={"description": "same shape as the seeded default"})
-    note = fields.String(load_default=None, validate=validate.Length(max=500))
+    note = Text(load_default=None, validate=validate.Length(max=500))
 
 
 class ScoreModelSchema(BaseSchema):

@@ -15,6 +15,8 @@ import re
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
+from backend.text import has_visible
+
 _PHONE = re.compile(r"^1[3-9][0-9]{9}\Z")
 
 
@@ -24,8 +26,9 @@ _PROVINCES = frozenset(["11", "12", "13", "14", "15", "21", "22", "23", "31", "3
 
 
 def has_letters(name: str) -> bool:
-    """Whether a name has something to read: a letter or digit, not only blanks or zero-width marks."""
-    return any(ch.isalnum() for ch in name or "")
+    """Whether a name has something to read: a letter or digit that shows, not only blanks,
+    zero-width marks or fillers (U+3164 is a "letter" that renders as nothing)."""
+    return any(ch.isalnum() and has_visible(ch) for ch in name or "")
 
 
 def stub_enterprise_name(credit_code: str) -> str:

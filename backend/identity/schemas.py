@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from backend.http import BaseSchema
+from backend.http import BaseSchema, Text
 from backend.identity.models import ORG_KINDS
 
 _ALL_ROLES = sorted({"admin", "clerk", "approver", "cashier", "clinician", "billing", "officer", "signer"})
@@ -56,7 +56,7 @@ class ClaimListQuerySchema(BaseSchema):
 
 class DecisionSchema(BaseSchema):
     outcome = fields.String(required=True, validate=validate.OneOf(["approved", "rejected"]))
-    note = fields.String(load_default=None, validate=validate.Length(max=500))
+    note = Text(load_default=None, validate=validate.Length(max=500))
 
 
 class OrgCreateSchema(BaseSchema):

@@ -32,7 +32,7 @@ from backend.pagination import Page, paginate
 register_messages(
     {
         "invalid_id_number": ("身份证号码无效", "Invalid ID number", "公民身份号码校验失败或出生日期无效。", "The citizen ID number fails its checksum or has an impossible birth date."),
-        "invalid_credit_code": ("统一社会信用代码无效", "Invalid credit code", "统一社会信用代码校验失败。", "The unified social credit code fails its checksum."),
+        "invalid_credit_code": ("统一社会信用代码无效", "Invalid credit code", "统一社会信用代码的格式、登记机关行政区划码或校验码有误。", "The unified social credit code is malformed, names no real division, or fails its checksum."),
         "credit_code_required": ("缺少统一社会信用代码", "Credit code required", "该类机构必须提供统一社会信用代码。", "This kind of organisation needs a unified social credit code."),
         "credit_code_taken": ("统一社会信用代码已登记", "Credit code taken", "已有机构使用该统一社会信用代码。", "An organisation with this credit code already exists."),
         "identity_already_bound": ("该身份已绑定其他账号", "Identity already bound", "一个身份只能绑定一个账号。", "This person is already bound to another account."),
@@ -179,6 +179,10 @@ def decide_real_name_claim(*, session: Session, actor: Actor, claim_id: str, out
     if claim.status != "pending":
         raise Conflict("claim_decided")
     check_not_a_party(session=session, actor=actor, subject_id=claim.person_id, applicant_account_id=claim.account_id)
+    if session.scalar(select(RealNameClaim.id).where(RealNameClaim.account_id == actor.account_id,
+                                                     RealNameClaim.person_id == claim.person_id,
+                                                     RealNameClaim.status == "pending")):
+        raise Conflict("conflict_of_interest")  # the officer claims this identity too: a rival's claim is theirs to lose
     claim.note = note
     if outcome == "approved":
         try:

@@ -78,6 +78,8 @@ def update_offer(*, session: Session, merchant_id: str, offer_id: str, **changes
         rebase_quota(session, offer)
     if "per_person_limit" in changes and changes["per_person_limit"] is not None and "period" not in changes:
         changes["period"] = offer.period or "month"
+    if "per_person_limit" in changes and changes["per_person_limit"] is None:
+        changes.setdefault("period", None)  # no limit, nothing counted per period
     new_limit, new_period = changes.get("per_person_limit", offer.per_person_limit), changes.get("period", offer.period)
     if changes.get("period") is not None and new_limit is None:  # a period counts nothing without a limit
         raise Invalid("period_needs_limit")

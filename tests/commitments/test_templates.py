@@ -135,3 +135,26 @@ def test_a_template_text_keeps_its_layout(client, factory):
     department = factory.org("department")
     text = "\u3000\u3000本人{name}承诺：申报的{matter}材料真实有效，金额{amount}元。\n"
     assert publish(client, department, factory.user("officer", department), text=text)["text"] == text
+
+
+def test_sealed_text_takes_no_invisible_slot_values_no_bidi_controls_and_whole_code_points(client, factory, desk):
+    from tests.commitments.conftest import publish
+
+    resident = factory.user("resident")
+    for blank in ("\u200b", "\ufeff", "\u3164"):  # a required slot that reads blank
+        response = client.post("/api/v1/commitments", json={"template_id": desk.template["id"],
+                                                            "fields": {"name": "张三", "matter": blank}},
+                               headers=resident.headers)
+        assert response.status_code == 422 and response.json["code"] == "invalid_field_value", repr(blank)
+    url = f"/api/v1/departments/{desk.dept_id}/commitment-templates"
+    for body in ({"title": "模\u202e板"}, {"text": "本人{name}承诺\u061c{matter}{amount}"}):
+        response = client.post(url, json={**TEMPLATE, **body}, headers=desk.officer.headers)
+        assert response.status_code == 422 and response.json["code"] == "bidi_control", body
+    emoji = publish(client, desk.department, desk.officer, text="{mark}",
+                    fields=[{"name": "mark", "type": "string", "required": True, "pattern": "\\ud83d\\ude00"}])
+    ok = client.post("/api/v1/commitments", json={"template_id": emoji["id"], "fields": {"mark": "😀"}},
+                     headers=resident.headers)
+    assert ok.status_code == 201  # a surrogate pair, as JavaScript writes 😀, is that one character
+    lone = client.post(url, json={**TEMPLATE, "fields": [{"name": "name", "pattern": "\\ud800"}], "text": "{name}"},
+                       headers=desk.officer.headers)
+    assert lone.status_code == 422 and lone.json["code"] == "invalid_template"

@@ -289,3 +289,24 @@ def test_a_member_of_an_enterprise_decides_no_objection_about_the_enterprise(
     refused = client.post(f"/api/v1/departments/{dept.id}/objections/{filed.json['id']}/decision",
                           json={"outcome": "revoked"}, headers=dept.headers)
     assert refused.status_code == 409 and refused.json["code"] == "conflict_of_interest"
+
+
+def test_a_repaired_record_an_objection_finds_positive_counts_again_and_notes_must_show(
+        client: FlaskClient, dept: Dept, factory: Factory) -> None:
+    resident = factory.user("resident")
+    record_id = _ingest(client, dept, resident, ref="RP-1", occurred_at=days_ago(400))
+    repair = client.post("/api/v1/me/credit/repairs", json={"record_id": record_id, "statement": "已整改"},
+                         headers=resident.headers).json
+    decision = _object(client, dept, resident, record_id)
+    blank = client.post(f"/api/v1/departments/{dept.id}/repairs/{repair['id']}/decision",
+                        json={"outcome": "rejected", "note": "\ufeff"}, headers=dept.headers)
+    assert blank.status_code == 422  # a rejection's reason must show
+    assert client.post(f"/api/v1/departments/{dept.id}/repairs/{repair['id']}/decision",
+                       json={"outcome": "approved"}, headers=dept.headers).status_code == 200
+    assert _status(client, resident, record_id) == "repaired"
+    before = _score(client, resident)
+    corrected = client.post(decision, json={"outcome": "corrected", "corrections": {
+        "category": "administrative_license", "polarity": "positive", "severity": None}}, headers=dept.headers)
+    assert corrected.status_code == 200, corrected.json
+    assert _status(client, resident, record_id) == "active"  # a reward, counted again
+    assert _score(client, resident) == before + 5

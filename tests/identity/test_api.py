@@ -226,3 +226,25 @@ def test_a_counter_officer_decides_no_claim_of_their_own_and_a_claim_that_lost_i
     retry = client.post("/api/v1/me/real-name", json={"name": "乙", "id_number": valid_id_number()},
                         headers=second.headers)
     assert retry.status_code == 201 and retry.json["status"] == "pending"  # not stuck behind claim_pending
+
+
+def test_an_officer_claiming_an_identity_decides_no_rival_claim_to_it(base_settings, session, factory):
+    app = create_app(base_settings.with_overrides(real_name_verifier="counter"))
+    client = app.test_client()
+    department = factory.org("department")
+    officer = factory.user("officer", department)
+    number = valid_id_number()
+    client.post("/api/v1/me/real-name", json={"name": "钱官", "id_number": number}, headers=officer.headers)
+    rival = factory.user("account")
+    theirs = client.post("/api/v1/me/real-name", json={"name": "钱某", "id_number": number}, headers=rival.headers).json
+    refused = client.post(f"/api/v1/departments/{department.id}/real-name-claims/{theirs['id']}/decision",
+                          json={"outcome": "rejected", "note": "冒用"}, headers=officer.headers)
+    assert refused.status_code == 409 and refused.json["code"] == "conflict_of_interest"
+
+
+def test_a_name_of_fillers_is_no_name(client, factory):
+    user = factory.user("account")
+    for name in ("\u3164", "\u3164\u3164", "\u2800"):
+        claim = client.post("/api/v1/me/real-name", json={"name": name, "id_number": valid_id_number()},
+                            headers=user.headers)
+        assert claim.status_code == 422 and claim.json["code"] == "name_required", repr(name)

@@ -119,3 +119,15 @@ def test_a_period_without_a_per_person_limit_is_refused_not_dropped(client, fact
     limited = client.patch(f"{shop.base}/offers/{offer['id']}", json={"per_person_limit": 2, "period": "day"},
                            headers=shop.admin.headers)
     assert limited.status_code == 200 and limited.json["period"] == "day"
+
+
+def test_removing_the_per_person_limit_clears_its_period(client, factory) -> None:
+    from tests.scenarios.helpers import make_shop
+
+    shop = make_shop(factory)
+    body = {"scenario": "public_bikes", "title": "免押骑行", "benefit": "免押金", "min_level": "A",
+            "per_person_limit": 1, "period": "month"}
+    offer = client.post(f"{shop.base}/offers", json=body, headers=shop.admin.headers).json
+    cleared = client.patch(f"{shop.base}/offers/{offer['id']}", json={"per_person_limit": None},
+                           headers=shop.admin.headers)
+    assert cleared.status_code == 200 and cleared.json["per_person_limit"] is None and cleared.json["period"] is None

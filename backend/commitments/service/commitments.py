@@ -20,7 +20,7 @@ from backend.commitments.service.common import (
     require_enterprise_role,
     subject_of,
 )
-from backend.commitments.service.templates import check_values, get_template, render
+from backend.commitments.service.templates import check_readable, check_values, get_template, render
 from backend.config import Settings
 from backend.db import new_id, rowcount, utcnow
 from backend.errors import Conflict, Forbidden, Invalid, NotFound
@@ -273,6 +273,7 @@ def record_offline(*, session: Session, settings: Settings, actor: Actor, depart
     today = utcnow().astimezone(SHANGHAI).date()
     if not dt.date(2000, 1, 1) <= signed_on <= today:  # paper signed already, in the platform's calendar
         raise Invalid("invalid_signed_on")
+    check_readable(title=title, text=text)
     person_id, org_id = _offline_subject(session, settings, id_number, credit_code)
     template = get_template(session=session, template_id=template_id, department_id=department_id) \
         if template_id else None

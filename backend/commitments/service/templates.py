@@ -18,12 +18,13 @@ from backend.db import new_id, rowcount, utcnow
 from backend.errors import Conflict, Invalid, NotFound
 from backend.identity import service as identity_service
 from backend.pagination import Page, paginate
+from backend.text import has_bidi_controls, has_visible
 
 SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}\Z")
 MAX_VALUE_LENGTH = 500
-_EXPECTED = {"string": "文本/text", "integer": "整数/integer", "number": "数字/number",
-             "date": "日期 YYYY-MM-DD/date", "boolean": "true/false"}
+_EXPECTED = {"string": "text", "integer": "integer", "number": "number", "date": "YYYY-MM-DD",
+             "boolean": "true/false"}  # machine words, read in either language's detail
 
 
 def check_fields(fields: list[dict[str, Any]], text: str) -> list[dict[str, Any]]:
@@ -63,22 +64,28 @@ def check_fields(fields: list[dict[str, Any]], text: str) -> list[dict[str, Any]
 _RE2 = re2.Options()
 _RE2.log_errors = False
 
-# Direction overrides, embeddings, isolates and marks: they make a text display otherwise than it
-# reads (a name shown reversed beside a signature), so a sealed commitment's values carry none.
-_BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
 @functools.lru_cache(maxsize=512)
 def _pattern(pattern: str) -> Any:
     """A field's pattern compiled by RE2: matching takes time linear in the value, whatever the
     pattern (Python's backtracking ``re`` takes exponential time on ``(a+)+b``, holding the GIL, so
     one template could stall the server). RE2 syntax, plus ``\\uXXXX``: no backreferences or
     lookarounds; ``\\d`` and ``\\w`` are ASCII (``\\p{Han}``, ``\\p{L}`` for other scripts)."""
-    return re2.compile(_UNICODE_ESCAPE.sub(r"\1\\x{\2}", pattern), options=_RE2)
+    return re2.compile(_UNICODE_ESCAPE.sub(_code_point, pattern), options=_RE2)
 
 
-# ``\u4e00`` (as JSON Schema and JavaScript patterns write a code point) is ``\x{4e00}`` in RE2.
-_UNICODE_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9A-Fa-f]{4})")
+# ``\u4e00`` (as JSON Schema and JavaScript patterns write a code point) is ``\x{4e00}`` in RE2, and
+# a surrogate pair ``\ud83d\ude00`` is the one code point it encodes, ``\x{1f600}``.
+_UNICODE_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([dD][89abAB][0-9A-Fa-f]{2})\\u([dD][c-fC-F][0-9A-Fa-f]{2})"
+                             r"|(?<!\\)((?:\\\\)*)\\u([0-9A-Fa-f]{4})")
+
+
+def _code_point(match: re.Match[str]) -> str:
+    if match.group(2):
+        high, low = int(match.group(2), 16), int(match.group(3), 16)
+        return f"{match.group(1)}\\x{{{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):x}}}"
+    if 0xD800 <= int(match.group(5), 16) <= 0xDFFF:  # half a pair: no character
+        raise re2.error(b"lone surrogate escape")
+    return f"{match.group(4)}\\x{{{match.group(5)}}}"
 
 
 def _check_value(definition: dict[str, Any], value: Any) -> Any:
@@ -88,7 +95,9 @@ def _check_value(definition: dict[str, Any], value: Any) -> Any:
         if not isinstance(value, str) or not value.strip() or len(value) > MAX_VALUE_LENGTH:
             raise bad
         value = value.strip()
-        if _BIDI_CONTROLS.search(value):  # sealed text must read as it is stored
+        if not has_visible(value):  # a required slot filled with a zero-width space reads blank
+            raise bad
+        if has_bidi_controls(value):  # sealed text must read as it is stored
             raise Invalid("invalid_field_value", field=name, expected="text without bidirectional control characters")
         if definition.get("pattern"):
             try:
@@ -146,10 +155,19 @@ def render(text: str, values: dict[str, Any]) -> str:
     return SLOT.sub(lambda m: _display(values[m.group(1)]) if m.group(1) in values else "", text)
 
 
+def check_readable(**texts: str | None) -> None:
+    """A template's or a paper commitment's title and text carry no bidirectional controls: sealed
+    text reads as it is stored (422 ``bidi_control``)."""
+    for name, value in texts.items():
+        if value and has_bidi_controls(value):
+            raise Invalid("bidi_control", field=name)
+
+
 def create_template(*, session: Session, actor: Actor, department_id: str, type: str, title: str,  # noqa: A002
                     text: str, fields: list[dict[str, Any]], validity_days: int) -> CommitmentTemplate:
     if type not in COMMITMENT_TYPES:
         raise Invalid("invalid_template", reason=f"type must be one of {', '.join(COMMITMENT_TYPES)}")
+    check_readable(title=title, text=text)
     template_id = new_id("ctp")
     template = CommitmentTemplate(id=template_id, family_id=template_id, version=1, is_current=True,
                                   department_id=department_id, type=type, title=title, text=text,
@@ -169,6 +187,7 @@ def edit_template(*, session: Session, actor: Actor, department_id: str, templat
         current = current_version(session=session, family_id=old.family_id)
         raise Conflict("template_superseded", current_id=current.id if current else None)
     new_text = text if text is not None else old.text
+    check_readable(title=title, text=new_text)
     new_fields = check_fields(fields if fields is not None else old.fields, new_text)
     if not rowcount(session, update(CommitmentTemplate)
                     .where(CommitmentTemplate.id == old.id, CommitmentTemplate.is_current.is_(True))

@@ -18,6 +18,7 @@ from backend.db import rowcount, utcnow
 from backend.errors import Conflict, Invalid, NotFound, register_messages
 from backend.identity import service as identity_service
 from backend.pagination import Page, paginate
+from backend.text import has_visible
 
 register_messages(
     {
@@ -121,7 +122,9 @@ def decide_objection(*, session: Session, actor: Actor, org_id: str, objection_i
             assert corrections is not None
             _apply_corrections(session, record, corrections)
             change["fields"] = sorted(corrections)
-        if record.status == "disputed":  # a record repaired meanwhile stays repaired
+        if record.status == "disputed" or (record.status == "repaired" and record.polarity == "positive"):
+            # A record repaired meanwhile stays repaired, unless the department found it positive:
+            # then it counts again, as the reward it is.
             record.status = "active"
     record.updated_at = now
     session.flush()
@@ -227,7 +230,7 @@ def decide_repair(*, session: Session, actor: Actor, org_id: str, repair_id: str
         raise NotFound("repair_not_found")
     identity_service.check_not_a_party(session=session, actor=actor, subject_id=repair.subject_id,
                                        applicant_account_id=repair.filed_by)
-    if outcome == "rejected" and not (note or "").strip():
+    if outcome == "rejected" and not has_visible(note or ""):
         raise Invalid("note_required")
     now = utcnow()
     won = rowcount(session, update(CreditRepair)
