@@ -96,7 +96,8 @@ class RecordBatch(MethodView):
     @blp.response(200, BatchResultSchema)
     def post(self, data: dict[str, Any], org_id: str) -> Any:
         """Ingest up to 1,000 records; per item created / duplicate / error"""
-        results = service.ingest_batch(session=get_session(), settings=settings(), org_id=org_id,
+        results = service.ingest_batch(session=get_session(), settings=settings(), actor=current_actor(),
+                                       org_id=org_id,
                                        records=data["records"])
         items = [{"source_ref": r.source_ref, "result": r.result, "id": r.id, "error": r.error} for r in results]
         body = {"items": items, **{k: sum(1 for r in results if r.result == k) for k in ("created", "duplicate", "error")}}

@@ -295,3 +295,25 @@ def test_a_reference_reused_for_another_subject_is_an_error_not_a_duplicate(clie
                         headers=dept.headers).json["items"]
     assert [i["result"] for i in again] == ["error", "duplicate"]
     assert again[0]["error"]["code"] == "source_ref_conflict" and again[1]["id"] == batch[0]["id"]
+
+
+def test_an_officer_files_no_record_about_themselves_or_their_enterprise(client, factory) -> None:
+    """Four eyes on the way in: a red-list record about oneself would unlock red-list-only offers."""
+    from tests.credit.conftest import Dept, item
+
+    org = factory.org("department")
+    officer = factory.user("officer", org, verified=True)
+    enterprise = factory.org("enterprise")
+    factory.grant(officer.account, enterprise, "admin")
+    dept = Dept(id=org.id, officer=officer)
+    other = factory.user("resident")
+    items = client.post(dept.batch_url(), json={"records": [
+        item("SELF-RED", id_number=officer.id_number, category="red_list", severity=None),
+        item("OWN-ENT", credit_code=enterprise.credit_code),
+        item("OTHER", id_number=other.id_number)]}, headers=dept.headers).json["items"]
+    assert [(i["result"], (i["error"] or {}).get("code")) for i in items] == [
+        ("error", "conflict_of_interest"), ("error", "conflict_of_interest"), ("created", None)]
+    colleague = factory.user("officer", org)
+    assert client.post(dept.batch_url(), json={"records": [
+        item("SELF-RED", id_number=officer.id_number, category="red_list", severity=None)]},
+        headers=colleague.headers).json["items"][0]["result"] == "created"

@@ -209,7 +209,7 @@ def test_an_officer_decides_neither_an_objection_nor_a_repair_about_their_own_re
     a colleague can."""
     org = factory.org("department")
     own, colleague = factory.user("officer", org, verified=True), factory.user("officer", org)
-    department = Dept(id=org.id, officer=own)
+    department = Dept(id=org.id, officer=colleague)  # a colleague files the records (four eyes)
     contested = _ingest(client, department, own, ref="SELF-1", severity="serious")
     decision = _object(client, department, own, contested)
     refused = client.post(decision, json={"outcome": "revoked"}, headers=own.headers)

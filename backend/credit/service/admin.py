@@ -8,20 +8,29 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from backend.actor import Actor
 from backend.config import Settings
 from backend.credit import scoring
 from backend.credit.models import CreditRecord, CreditStanding, ScoreModel
 from backend.credit.service import core
 from backend.db import utcnow
 from backend.errors import Conflict, Invalid, NotFound
-from backend.identity.models import Organisation, Person
+from backend.identity.models import Membership, Organisation, Person
 
 
-def ingest_batch(*, session: Session, settings: Settings, org_id: str, records: list[Any]) -> list[core.ItemResult]:
-    """A department's batch: per item created / duplicate / error; one bad item never rejects the others."""
+def ingest_batch(*, session: Session, settings: Settings, actor: Actor, org_id: str,
+                 records: list[Any]) -> list[core.ItemResult]:
+    """A department's batch: per item created / duplicate / error; one bad item never rejects the others.
+
+    An item about the submitting officer, or an enterprise they belong to, is that item's error
+    ``conflict_of_interest`` (four eyes: a colleague files it)."""
     if len(records) > settings.credit_batch_max:
         raise Invalid("too_many_records", max=settings.credit_batch_max)
-    results = core.ingest(session=session, settings=settings, source_org_id=org_id, items=records)
+    own = set(session.scalars(select(Membership.org_id).where(Membership.account_id == actor.account_id)))
+    if actor.person_id:
+        own.add(actor.person_id)
+    results = core.ingest(session=session, settings=settings, source_org_id=org_id, items=records,
+                          parties=frozenset(own))
     session.commit()
     return results
 

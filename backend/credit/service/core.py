@@ -217,12 +217,14 @@ def _resolve_orgs(session: Session, codes: set[str]) -> dict[str, str | None]:
 
 
 def _drop_unknown_subjects(session: Session, pending: list[tuple[int, dict[str, Any], dict[str, Any]]],
-                           results: list[ItemResult], orgs: dict[str, str | None]
-                           ) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
+                           results: list[ItemResult], orgs: dict[str, str | None], people: dict[str, str],
+                           parties: frozenset[str]) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
     """The pending items whose subject can hold records; the others (and their repeats in the
     batch) become per-item errors: a person id or organisation id that does not exist
-    (``person_not_found`` / ``org_not_found``), or an organisation that is not an enterprise
-    (``not_an_enterprise``: villages, merchants, departments are no credit subjects)."""
+    (``person_not_found`` / ``org_not_found``), an organisation that is not an enterprise
+    (``not_an_enterprise``: villages, merchants, departments are no credit subjects), or a subject
+    among ``parties``, the submitter's own person and organisations (``conflict_of_interest``: no
+    one files records about themselves, a red-list record least of all)."""
     person_ids = {k["person_id"] for _i, _r, k in pending if "person_id" in k}
     org_ids = {k["org_id"] for _i, _r, k in pending if "org_id" in k}
     persons = set(session.scalars(select(Person.id).where(bulk.any_of(session, Person.id, person_ids)))) \
@@ -231,6 +233,10 @@ def _drop_unknown_subjects(session: Session, pending: list[tuple[int, dict[str, 
         bulk.any_of(session, Organisation.id, org_ids))).tuples().all()) if org_ids else {}
 
     def error_of(key: dict[str, Any]) -> str | None:
+        subject = people.get(key.get("id_number", "")) or orgs.get(key.get("credit_code", "")) \
+            or key.get("person_id") or key.get("org_id")
+        if subject in parties:
+            return "conflict_of_interest"
         if "person_id" in key and key["person_id"] not in persons:
             return "person_not_found"
         if "org_id" in key:
@@ -254,7 +260,7 @@ def _drop_unknown_subjects(session: Session, pending: list[tuple[int, dict[str, 
 
 
 def ingest(*, session: Session, settings: Settings, source_org_id: str, items: Sequence[dict[str, Any]],
-           cause: str = "record_created") -> list[ItemResult]:
+           cause: str = "record_created", parties: frozenset[str] = frozenset()) -> list[ItemResult]:
     """Validate, resolve subjects, insert-ignore and recompute, for a batch of raw items.
 
     Each item: id_number | credit_code | person_id | org_id, category, polarity?, severity?,
@@ -292,7 +298,7 @@ def ingest(*, session: Session, settings: Settings, source_org_id: str, items: S
 
     people = _resolve_people(session, settings, numbers)
     orgs = _resolve_orgs(session, codes)
-    pending = _drop_unknown_subjects(session, pending, results, orgs)
+    pending = _drop_unknown_subjects(session, pending, results, orgs, people, parties)
     rows: list[dict[str, Any]] = []
     for _i, row, key in pending:
         if "dup_of" in key:
