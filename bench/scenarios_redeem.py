@@ -9,9 +9,9 @@ Loads, interleaved round by round on two gunicorn servers (2 sync workers each, 
    JWT + role check, Redis GET, one joined SELECT (person, credit standing, the merchant's live
    offers with the person's usage), credit query log INSERT, commit. Each redemption: JWT + role
    check, Idempotency-Key marker and record, Redis GET of the code, the offer with the person's
-   standing (one statement), Redis GETDEL, then one call of ``scenarios_redeem`` (per-person usage
-   row: INSERT ... ON CONFLICT DO UPDATE ... WHERE used < limit; conditional quota UPDATE;
-   redemption INSERT), credit query log INSERT, commit.
+   standing (one statement), Redis GETDEL, then one call of ``scenarios_redeem`` (the offer row
+   locked and its terms read; per-person usage row: INSERT ... ON CONFLICT DO UPDATE ... WHERE
+   used < limit; conditional quota UPDATE; redemption INSERT), credit query log INSERT, commit.
 2. ``POST /raw`` of a reference app (below, outside the product): one transaction
    ``UPDATE ... SET remaining = remaining - 1 WHERE id = :id AND remaining > 0`` checked by
    rowcount + one INSERT, on an engine built like the product's.
