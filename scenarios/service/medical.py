@@ -209,7 +209,7 @@ def add_charge(*, session: Session, settings: Settings, actor: Actor, hospital_i
     # A charge is weighed against the person's credit line: a look, logged whatever the answer (a
     # refusal tells the hospital a reason, or what is left of the line).
     look = credit_service.query_logger(actor=actor, org_id=hospital_id, person_id=visit.person_id,
-                                               purpose="medical")
+                                       purpose="medical")
     if not result.eligible and result.reason != LINE_USED_UP:  # a used-up line is credit_line_exceeded below
         raise Forbidden("not_eligible", reason=result.reason).keep(look)
     insert_ignore(session, MedicalCreditLine.__table__, {"person_id": visit.person_id, "used_fen": 0},
