@@ -172,19 +172,24 @@ def test_a_repair_application_accepts_only_a_signed_repair_commitment_of_the_app
     from backend.credit import service as credit_service
 
     resident, other = factory.user("resident"), factory.user("resident")
-    record, _ = credit_service.record_event(
-        session=session, settings=settings, source_org_id=desk.dept_id, category="administrative_penalty",
-        source_ref="pen-1", occurred_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=200), decision="罚款",
-        severity="general", subject_person_id=resident.person_id)
-    record_id = record.id
-    session.commit()
+
+    def penalty(ref):
+        record, _ = credit_service.record_event(
+            session=session, settings=settings, source_org_id=desk.dept_id, category="administrative_penalty",
+            source_ref=ref, occurred_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=200), decision="罚款",
+            severity="general", subject_person_id=resident.person_id)
+        record_id = record.id
+        session.commit()
+        return record_id
+
+    record_id = penalty("pen-1")
     repair_template = publish(client, desk.department, desk.officer, type="credit_repair")
     mine = signed(client, resident, repair_template["id"])
     plain = signed(client, resident, desk.template["id"])
     theirs = signed(client, other, repair_template["id"])
 
-    def apply(commitment_id):
-        return client.post("/api/v1/me/credit/repairs", json={"record_id": record_id, "statement": "已缴清罚款",
+    def apply(commitment_id, record=record_id):
+        return client.post("/api/v1/me/credit/repairs", json={"record_id": record, "statement": "已缴清罚款",
                                                               "commitment_id": commitment_id},
                            headers=resident.headers)
 
@@ -193,12 +198,5 @@ def test_a_repair_application_accepts_only_a_signed_repair_commitment_of_the_app
     assert wrong.status_code == 422 and wrong.json["code"] == "not_repair_commitment"
     ok = apply(mine["id"])
     assert ok.status_code == 201 and ok.json["commitment_id"] == mine["id"]
-    second, _ = credit_service.record_event(
-        session=session, settings=settings, source_org_id=desk.dept_id, category="administrative_penalty",
-        source_ref="pen-2", occurred_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=200), decision="罚款",
-        severity="general", subject_person_id=resident.person_id)
-    second_id = second.id
-    session.commit()
-    reused = client.post("/api/v1/me/credit/repairs", json={"record_id": second_id, "statement": "已缴清",
-                                                            "commitment_id": mine["id"]}, headers=resident.headers)
+    reused = apply(mine["id"], record=penalty("pen-2"))
     assert reused.status_code == 409 and reused.json["code"] == "commitment_in_use"

@@ -240,11 +240,3 @@ def test_an_officer_claiming_an_identity_decides_no_rival_claim_to_it(base_setti
     refused = client.post(f"/api/v1/departments/{department.id}/real-name-claims/{theirs['id']}/decision",
                           json={"outcome": "rejected", "note": "冒用"}, headers=officer.headers)
     assert refused.status_code == 409 and refused.json["code"] == "conflict_of_interest"
-
-
-def test_a_name_of_fillers_is_no_name(client, factory):
-    user = factory.user("account")
-    for name in ("\u3164", "\u3164\u3164", "\u2800"):
-        claim = client.post("/api/v1/me/real-name", json={"name": name, "id_number": valid_id_number()},
-                            headers=user.headers)
-        assert claim.status_code == 422 and claim.json["code"] == "name_required", repr(name)

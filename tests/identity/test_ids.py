@@ -127,7 +127,7 @@ def test_names_of_blanks_or_invisible_marks_are_no_names(client, factory):
     from tests.factories import valid_id_number
 
     user = factory.user("account")
-    for name in ("   ", "\t\n", "\u200b\u200b"):
+    for name in ("   ", "\t\n", "\u200b\u200b", "\u3164", "\u3164\u3164", "\u2800"):  # fillers show nothing
         claim = client.post("/api/v1/me/real-name", json={"name": name, "id_number": valid_id_number()},
                             headers=user.headers)
         assert claim.status_code == 422 and claim.json["code"] == "name_required", repr(name)

@@ -92,11 +92,10 @@ def _check_value(definition: dict[str, Any], value: Any) -> Any:
     kind, name = definition["type"], definition["name"]
     bad = Invalid("invalid_field_value", field=name, expected=_EXPECTED[kind])
     if kind == "string":
-        if not isinstance(value, str) or not value.strip() or len(value) > MAX_VALUE_LENGTH:
+        # blank, or only invisible characters (a zero-width space reads blank in the sealed text)
+        if not isinstance(value, str) or len(value) > MAX_VALUE_LENGTH or not has_visible(value):
             raise bad
         value = value.strip()
-        if not has_visible(value):  # a required slot filled with a zero-width space reads blank
-            raise bad
         if has_bidi_controls(value):  # sealed text must read as it is stored
             raise Invalid("invalid_field_value", field=name, expected="text without bidirectional control characters")
         if definition.get("pattern"):
