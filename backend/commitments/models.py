@@ -117,6 +117,10 @@ class Commitment(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     decided_by: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
     decision_reason: Mapped[str | None] = mapped_column(Text)
+    # A fulfilled commitment later found false is breached; the fulfilment stays on record beside it.
+    fulfilled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    fulfilled_by: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+    fulfilment_reason: Mapped[str | None] = mapped_column(Text)
     credit_record_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -90,6 +90,9 @@ class CommitmentSchema(BaseSchema):
     paper_ref = f.String(allow_none=True)
     decided_at = f.DateTime(allow_none=True)
     decision_reason = f.String(allow_none=True)
+    fulfilled_at = f.DateTime(allow_none=True, metadata={
+        "description": "when it was marked fulfilled; kept if it is later breached as a false commitment"})
+    fulfilment_reason = f.String(allow_none=True)
     credit_record_id = f.String(allow_none=True)
     created_at = f.DateTime()
 

@@ -34,10 +34,15 @@ def test_a_fulfilled_commitment_found_false_is_breached_once(client, factory, de
     first does not shield a commitment later found false."""
     resident = factory.user("resident")
     commitment = signed(client, resident, desk.template["id"])
-    assert client.post(_url(desk, commitment["id"], "fulfil"), json={}, headers=desk.officer.headers).status_code == 200
+    fulfilled = client.post(_url(desk, commitment["id"], "fulfil"), json={"reason": "材料齐全"},
+                            headers=desk.officer.headers)
+    assert fulfilled.status_code == 200 and fulfilled.json["fulfilled_at"] == fulfilled.json["decided_at"]
     breached = client.post(_url(desk, commitment["id"], "breach"), json={"reason": "所交材料系伪造"},
                            headers=desk.officer.headers)
     assert breached.status_code == 200 and breached.json["status"] == "breached"
+    # the fulfilment stays on record beside the breach that overturned it
+    assert breached.json["decision_reason"] == "所交材料系伪造" and breached.json["fulfilment_reason"] == "材料齐全"
+    assert breached.json["fulfilled_at"] == fulfilled.json["fulfilled_at"] != breached.json["decided_at"]
     again = client.post(_url(desk, commitment["id"], "breach"), json={"reason": "x"}, headers=desk.officer.headers)
     assert again.status_code == 409 and again.json["code"] == "commitment_already_decided"
     refulfil = client.post(_url(desk, commitment["id"], "fulfil"), json={}, headers=desk.officer.headers)

@@ -218,17 +218,20 @@ def decide(*, session: Session, settings: Settings, actor: Actor, department_id:
            outcome: str, reason: str | None) -> Commitment:
     """Mark fulfilled or breached, once (conditional UPDATE). A breach writes one negative
     ``commitment_breach`` credit record in the same transaction. A commitment marked fulfilled may
-    still be found false later and breached (DOMAIN: "a breach, or a false commitment"); a breach
-    is final."""
+    still be found false later and breached (DOMAIN: "a breach, or a false commitment"); the
+    fulfilment (who, when, why) stays beside the breach. A breach is final."""
     commitment = get_department_commitment(session=session, department_id=department_id,
                                            commitment_id=commitment_id)
     decidable = (*SIGNED_STATES, "fulfilled") if outcome == "breached" else SIGNED_STATES
     if commitment.status not in decidable:
         raise Conflict("commitment_already_decided", state=commitment.status)
     now = utcnow()
+    values: dict[str, Any] = {"status": outcome, "decided_at": now, "decided_by": actor.account_id,
+                              "decision_reason": reason}
+    if outcome == "fulfilled":
+        values |= {"fulfilled_at": now, "fulfilled_by": actor.account_id, "fulfilment_reason": reason}
     if not rowcount(session, update(Commitment)
-                    .where(Commitment.id == commitment.id, Commitment.status.in_(decidable))
-                    .values(status=outcome, decided_at=now, decided_by=actor.account_id, decision_reason=reason)):
+                    .where(Commitment.id == commitment.id, Commitment.status.in_(decidable)).values(values)):
         raise Conflict("commitment_already_decided", state=outcome)
     if outcome == "breached":
         from backend.credit import service as credit_service

@@ -161,7 +161,7 @@ def commitment_out(*, session: Session, settings: Settings, items: list[Commitme
         row = {column: getattr(c, column) for column in (
             "id", "channel", "template_id", "department_id", "type", "title", "text", "fields", "subject_kind",
             "subject_org_id", "public_id", "signed_at", "valid_until", "paper_ref", "decided_at",
-            "decision_reason", "credit_record_id", "created_at")}
+            "decision_reason", "fulfilled_at", "fulfilment_reason", "credit_record_id", "created_at")}
         row["status"] = effective_status(c)
         # who it binds, masked as on the public page: an officer deciding a breach sees whose record it makes
         row["subject"] = subject_of(session, person_id=c.subject_person_id, org_id=c.subject_org_id)
