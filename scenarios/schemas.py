@@ -273,6 +273,13 @@ class MedicalChargeSchema(BaseSchema):
     created_at = fields.DateTime(dump_only=True)
 
 
+class BillPaymentSchema(BaseSchema):
+    id = fields.String(dump_only=True)
+    amount_fen = fields.Integer(dump_only=True)
+    method = fields.String(dump_only=True)
+    created_at = fields.DateTime(dump_only=True)
+
+
 class MedicalBillSchema(BaseSchema):
     id = fields.String(dump_only=True)
     visit_id = fields.String(dump_only=True)
@@ -286,6 +293,8 @@ class MedicalBillSchema(BaseSchema):
     created_at = fields.DateTime(dump_only=True)
     overdue_at = fields.DateTime(dump_only=True, allow_none=True)
     paid_at = fields.DateTime(dump_only=True, allow_none=True)
+    payments = fields.List(fields.Nested(BillPaymentSchema), dump_only=True,
+                           metadata={"description": "the payments made on this bill, oldest first"})
 
 
 class HospitalMedicalBillSchema(MedicalBillSchema):

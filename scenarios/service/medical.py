@@ -314,17 +314,24 @@ class BillView:
     bill: MedicalBill
     hospital_name: str
     name_masked: str = ""
+    payments: list[MedicalPayment] = field(default_factory=list)  # oldest first
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.bill, name)
 
 
 def _bill_views(session: Session, bills: list[MedicalBill], *, with_names: bool) -> list[BillView]:
+    if not bills:
+        return []
     names = dict(session.execute(select(Organisation.id, Organisation.name)
                                  .where(Organisation.id.in_({b.hospital_id for b in bills}))).all())
     persons = masked_names(session, (b.person_id for b in bills)) if with_names else {}
-    return [BillView(bill=b, hospital_name=names.get(b.hospital_id, ""), name_masked=persons.get(b.person_id, ""))
-            for b in bills]
+    payments: dict[str, list[MedicalPayment]] = {}
+    for payment in session.scalars(select(MedicalPayment).where(MedicalPayment.bill_id.in_([b.id for b in bills]))
+                                   .order_by(MedicalPayment.created_at, MedicalPayment.id)):
+        payments.setdefault(payment.bill_id, []).append(payment)
+    return [BillView(bill=b, hospital_name=names.get(b.hospital_id, ""), name_masked=persons.get(b.person_id, ""),
+                     payments=payments.get(b.id, [])) for b in bills]
 
 
 def get_bill(*, session: Session, hospital_id: str, bill_id: str) -> BillView:

@@ -208,6 +208,11 @@ def test_partial_payments_overpayment_and_idempotent_replay(client, factory) -> 
     assert mine.status_code == 200
     [item] = mine.json["items"]
     assert item["id"] == bill["id"] and item["status"] == "paid" and item["hospital_name"] == hospital.name
+    # each payment once, oldest first: the replay and the refused ones left none
+    assert [(p["id"], p["amount_fen"]) for p in item["payments"]] == [
+        (part.json["id"], 10_000), (rest.json["id"], 20_000)]
+    one = client.get(f"{hospital.base}/bills/{bill['id']}", headers=hospital.billing.headers).json
+    assert [p["amount_fen"] for p in one["payments"]] == [10_000, 20_000]
     assert client.get(f"{API}/me/medical/bills", headers=factory.user("resident").headers).json["items"] == []
     listed = client.get(f"{hospital.base}/bills?status=paid", headers=hospital.billing.headers).json["items"]
     assert [b["id"] for b in listed] == [bill["id"]] and listed[0]["name_masked"].endswith("*")
