@@ -59,7 +59,7 @@ class Settings:
     # personal credit (DOMAIN.md): objection deadline in Chinese working days, records per batch call
     credit_objection_working_days: int = 5
     credit_batch_max: int = 1000
-    redemption_void_window_s: int = 24 * 3600  # a merchant admin may void a redemption this long
+    redemption_void_window_s: int = 24 * 3600  # a merchant admin may void a redemption, a village admin a store sale, this long
     idempotency_ttl_s: int = 24 * 3600
     idempotency_lock_ttl_s: int = 30
     max_content_length: int = 8 * 1024 * 1024  # a full batch: 1,000 records with decisions of up to 2,000 characters

@@ -51,6 +51,9 @@ register_messages(
         "idempotency_key_reused": ("幂等键已被使用", "Idempotency key reused", "同一个 Idempotency-Key 已用于不同的请求内容。", "This Idempotency-Key was used with a different request body."),
         "request_in_progress": ("请求正在处理", "Request in progress", "相同 Idempotency-Key 的请求仍在处理中。", "A request with this Idempotency-Key is still in progress."),
         "invalid_idempotency_key": ("幂等键格式错误", "Invalid Idempotency-Key", "Idempotency-Key 应为 1 到 255 个可见字符。", "Idempotency-Key must be 1-255 visible characters."),
+        # A 信易+ redemption (merchant admin) or a points-store sale (village admin) may be voided once, within a window.
+        "redemption_already_voided": ("已撤销", "Already voided", "这笔核销（兑换）已经撤销。", "This redemption was already voided."),
+        "void_window_passed": ("已超过撤销时限", "Too late to void", "核销（兑换）{hours} 小时后不能再撤销。", "A redemption can be voided only within {hours} hours."),
         "invalid_cursor": ("分页游标无效", "Invalid cursor", "请使用上一页返回的 next_cursor。", "Use the next_cursor returned by the previous page."),
     }
 )

@@ -34,12 +34,12 @@ from points.schemas import (
     LeaderboardQuerySchema,
     LeaderboardSchema,
     MyPointsSchema,
+    ReasonSchema,
     RedemptionCreateSchema,
     RedemptionSchema,
     RejectSchema,
     ResidentCreateSchema,
     ResidentSchema,
-    ReverseSchema,
     RuleCreateSchema,
     RuleListQuerySchema,
     RuleListSchema,
@@ -218,7 +218,7 @@ class RejectAward(MethodView):
 class ReverseAward(MethodView):
     @org_role(VILLAGE, "approver")
     @idempotent
-    @blp.arguments(ReverseSchema)
+    @blp.arguments(ReasonSchema)
     @blp.response(200, AwardSchema)
     def post(self, data: dict[str, Any], org_id: str, award_id: str) -> Any:
         """Reverse an approved award with a reason (compensating transaction)"""
@@ -304,3 +304,15 @@ class StoreRedemptions(MethodView):
         """Redeem an item for the resident showing a one-time code (the code is used up even if this fails)"""
         return service.redeem(session=get_session(), redis=get_redis(), actor=current_actor(), org_id=org_id,
                               **data)
+
+
+@blp.route("/villages/<org_id>/store-redemptions/<sale_id>/void")
+class VoidStoreRedemption(MethodView):
+    @org_role(VILLAGE, "admin")
+    @idempotent
+    @blp.arguments(ReasonSchema)
+    @blp.response(200, SaleSchema)
+    def post(self, data: dict[str, Any], org_id: str, sale_id: str) -> Any:
+        """Void a sale within 24 h because the goods came back (village admin): the points are refunded, the stock returns"""
+        return service.void_sale(session=get_session(), settings=settings(), actor=current_actor(), org_id=org_id,
+                                 sale_id=sale_id, **data)

@@ -16,8 +16,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 PERIODS = ("day", "month", "year")
 DEFAULT_STAR_THRESHOLDS: tuple[int, ...] = (0, 50, 100, 200, 400)
 
-# Transaction kinds; all but ``redemption`` count towards the rating.
-AWARD, REVERSAL, REDEMPTION = "award", "reversal", "redemption"
+# Transaction kinds; awards and their reversals count towards the rating, spending and refunds do not.
+AWARD, REVERSAL, REDEMPTION, REFUND = "award", "reversal", "redemption", "refund"
 RATED_KINDS = (AWARD, REVERSAL)
 
 
@@ -44,6 +44,11 @@ def redemption_legs(*, resident: str, store: str, cost: int) -> list[Leg]:
     if cost <= 0:
         raise ValueError("a redemption costs a positive number of points")
     return [Leg(resident, -cost), Leg(store, cost)]
+
+
+def refund_legs(*, resident: str, store: str, cost: int) -> list[Leg]:
+    """A voided sale: the redemption's legs with the signs swapped (store -> resident)."""
+    return [Leg(leg.account, -leg.amount) for leg in redemption_legs(resident=resident, store=store, cost=cost)]
 
 
 def is_balanced(legs: Iterable[Leg]) -> bool:

@@ -37,7 +37,7 @@ class PointsAccount(Base):
 
 
 class PointsTransaction(Base):
-    """A posting: its entries sum to zero. ``kind``: award, reversal, redemption."""
+    """A posting: its entries sum to zero. ``kind``: award, reversal, redemption, refund."""
 
     __tablename__ = "points_transactions"
 
@@ -142,6 +142,13 @@ class StoreRedemption(Base):
     cashier_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
     transaction_id: Mapped[str] = mapped_column(ForeignKey("points_transactions.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A village admin may void a sale within the void window (the goods came back): a refund
+    # transaction returns the points, the stock comes back, and the row keeps who, when and why.
+    status: Mapped[str] = mapped_column(String(10), default="completed", server_default="completed")  # | voided
+    voided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    voided_by: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    refund_transaction_id: Mapped[str | None] = mapped_column(ForeignKey("points_transactions.id"))
 
 
 class VillageSettings(Base):

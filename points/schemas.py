@@ -129,7 +129,9 @@ class RejectSchema(BaseSchema):
     note = Text(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
-class ReverseSchema(BaseSchema):
+class ReasonSchema(BaseSchema):
+    """Why an award is reversed or a sale voided (kept with it)."""
+
     reason = Text(required=True, validate=validate.Length(min=1, max=500))
 
 
@@ -237,6 +239,11 @@ class SaleSchema(BaseSchema):
     cashier_id = fields.String()
     transaction_id = fields.String()
     created_at = fields.DateTime()
+    status = fields.String(metadata={"description": "completed, or voided (the goods came back)"})
+    voided_at = fields.DateTime(allow_none=True)
+    voided_by = fields.String(allow_none=True)
+    void_reason = fields.String(allow_none=True)
+    refund_transaction_id = fields.String(allow_none=True)
 
 
 class RedemptionSchema(BaseSchema):

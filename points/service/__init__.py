@@ -3,7 +3,7 @@
 - rules: 村规民约 per village;
 - residents: the points roll and star thresholds;
 - awards: submit, approve (posts once), reject, reverse;
-- store: items and redemptions with a resident's code;
+- store: items, redemptions with a resident's code, and voids of sales;
 - queries: my points, my entries, leaderboard;
 - verify: the ledger's invariants.
 """
@@ -18,11 +18,11 @@ from points.service.residents import (
     set_thresholds,
 )
 from points.service.rules import create_rule, list_rules, update_rule
-from points.service.store import create_item, list_items, list_sales, redeem, update_item
+from points.service.store import create_item, list_items, list_sales, redeem, update_item, void_sale
 from points.service.verify import verify
 
 __all__ = [
     "add_resident", "approve", "create_item", "create_rule", "get_award", "get_thresholds", "is_resident",
     "leaderboard", "list_awards", "list_items", "list_residents", "list_sales", "list_rules", "my_entries", "my_points", "redeem",
-    "reject", "reverse", "set_thresholds", "submit_awards", "update_item", "update_rule", "verify",
+    "reject", "reverse", "set_thresholds", "submit_awards", "update_item", "update_rule", "verify", "void_sale",
 ]

@@ -37,6 +37,7 @@ register_messages(
         "insufficient_points": ("积分不足", "Insufficient points", "积分余额不足以兑换。", "The resident's balance does not cover this redemption."),
         "invalid_period": ("统计周期无效", "Invalid period", "请使用 YYYY-MM 格式、2000 至 2100 年间的月份。", "Use a month as YYYY-MM, between 2000 and 2100."),
         "invalid_star_thresholds": ("星级门槛无效", "Invalid star thresholds", "需要 5 个严格递增的整数。", "Give five strictly ascending integers."),
+        "sale_not_found": ("兑换记录不存在", "Sale not found", "本村积分超市没有这条兑换记录。", "This village's store has no such sale."),
         "points_account_missing": ("积分账户缺失", "Points account missing", "本村积分账户尚未开设。", "The village's points accounts are missing."),
     }
 )

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from backend.actor import Actor
+from backend.config import Settings
 from backend.days import date_range
 from backend.db import new_id, rowcount, utcnow
 from backend.errors import Conflict, NotFound
@@ -31,7 +32,7 @@ from backend.pagination import Page, paginate
 from backend.qr import service as qr_service
 from points import ledger
 from points.models import PointsAccount, PointsEntry, PointsTransaction, StoreItem, StoreRedemption
-from points.service.common import system_account, village
+from points.service.common import post, resident_account, system_account, village
 
 
 def create_item(*, session: Session, org_id: str, name: str, price: int, stock: int) -> StoreItem:
@@ -212,7 +213,7 @@ def redeem(*, session: Session, redis: Redis, actor: Actor, org_id: str, code: s
 
 @dataclass
 class SaleView:
-    """A sale as village staff see it: the item, the resident's masked name, who rang it up."""
+    """A sale as village staff see it: the item, the resident's masked name, who rang it up, and its void."""
 
     id: str
     item_id: str
@@ -224,6 +225,64 @@ class SaleView:
     cashier_id: str
     transaction_id: str
     created_at: dt.datetime
+    status: str
+    voided_at: dt.datetime | None
+    voided_by: str | None
+    void_reason: str | None
+    refund_transaction_id: str | None
+
+    @classmethod
+    def of(cls, sale: StoreRedemption, *, item_name: str, name: str | None) -> SaleView:
+        return cls(id=sale.id, item_id=sale.item_id, item_name=item_name, resident_id=sale.account_id,
+                   resident_name_masked=mask_name(name), quantity=sale.quantity, points=sale.points,
+                   cashier_id=sale.cashier_id, transaction_id=sale.transaction_id, created_at=sale.created_at,
+                   status=sale.status, voided_at=sale.voided_at, voided_by=sale.voided_by,
+                   void_reason=sale.void_reason, refund_transaction_id=sale.refund_transaction_id)
+
+
+def void_sale(*, session: Session, settings: Settings, actor: Actor, org_id: str, sale_id: str, reason: str,
+              now: dt.datetime | None = None) -> SaleView:
+    """Void a sale within the void window because the goods came back: a refund transaction
+    (store -> resident) returns the points, the stock comes back, and the sale keeps who voided
+    it, when and why. Its entries stay as they are (append-only); the rating does not move.
+
+    The resident's account is locked first, then the sale is claimed with a conditional UPDATE
+    (of two voids at once, one refunds and the other gets 409), then the item's stock and the
+    two balances move: the order a redemption takes (resident -> item -> store), so there is no
+    deadlock between voids and sales. No one voids a sale to themselves (409 ``conflict_of_interest``).
+    """
+    now = now or utcnow()
+    sale = session.get(StoreRedemption, sale_id)
+    if sale is None or sale.org_id != org_id:
+        raise NotFound("sale_not_found")
+    if sale.status == "voided":
+        raise Conflict("redemption_already_voided")
+    window = dt.timedelta(seconds=settings.redemption_void_window_s)
+    if now - sale.created_at > window:
+        raise Conflict("void_window_passed", hours=int(window.total_seconds() // 3600))
+    resident = resident_account(session, org_id, sale.account_id, lock=True)
+    if resident.person_id is not None and resident.person_id == actor.person_id:
+        raise Conflict("conflict_of_interest")
+    won = rowcount(session, update(StoreRedemption).where(StoreRedemption.id == sale.id,
+                                                          StoreRedemption.status == "completed")
+                   .values(status="voided", voided_at=now, voided_by=actor.account_id, void_reason=reason)
+                   .execution_options(synchronize_session=False))
+    if not won:
+        raise Conflict("redemption_already_voided")
+    item = session.get(StoreItem, sale.item_id)
+    item_name = item.name if item else ""
+    rowcount(session, update(StoreItem).where(StoreItem.id == sale.item_id)
+             .values(stock=StoreItem.stock + sale.quantity))
+    store = system_account(session, org_id, "store")
+    memo = f"撤销兑换 {item_name} ×{sale.quantity}：{reason}"
+    tx = post(session, org_id=org_id, kind=ledger.REFUND, memo=memo, created_by=actor.account_id,
+              legs=ledger.refund_legs(resident=resident.id, store=store.id, cost=sale.points))
+    rowcount(session, update(StoreRedemption).where(StoreRedemption.id == sale.id)
+             .values(refund_transaction_id=tx.id).execution_options(synchronize_session=False))
+    name = session.scalar(select(Person.name).where(Person.id == resident.person_id))
+    session.commit()
+    session.refresh(sale)
+    return SaleView.of(sale, item_name=item_name, name=name)
 
 
 def list_sales(*, session: Session, org_id: str, date_from: dt.date | None = None, date_to: dt.date | None = None,
@@ -239,8 +298,5 @@ def list_sales(*, session: Session, org_id: str, date_from: dt.date | None = Non
     names = dict(session.execute(
         select(PointsAccount.id, Person.name).join(Person, Person.id == PointsAccount.person_id)
         .where(PointsAccount.id.in_({s.account_id for s in sales}))).tuples().all()) if sales else {}
-    page.items = [SaleView(id=s.id, item_id=s.item_id, item_name=items.get(s.item_id, ""), resident_id=s.account_id,
-                           resident_name_masked=mask_name(names.get(s.account_id)), quantity=s.quantity,
-                           points=s.points, cashier_id=s.cashier_id, transaction_id=s.transaction_id,
-                           created_at=s.created_at) for s in sales]
+    page.items = [SaleView.of(s, item_name=items.get(s.item_id, ""), name=names.get(s.account_id)) for s in sales]
     return page

@@ -27,8 +27,6 @@ register_messages(
         "period_needs_limit": ("计次周期需配合每人限次", "Period needs a limit", "period 只在设置 per_person_limit 时有效。", "period applies only with a per_person_limit."),
         "offer_changed": ("优惠正在变更", "Offer changed", "核销时商户正在修改这项优惠，请让居民刷新二维码后重试。", "The merchant changed this offer while it was being redeemed; ask for a fresh code and try again."),
         "redemption_not_found": ("核销记录不存在", "Redemption not found", "该商户没有这条核销记录。", "This merchant has no such redemption."),
-        "redemption_already_voided": ("核销已撤销", "Already voided", "这条核销记录已经撤销。", "This redemption was already voided."),
-        "void_window_passed": ("已超过撤销时限", "Too late to void", "核销 {hours} 小时后不能再撤销。", "A redemption can be voided only within {hours} hours."),
         "invalid_month_range": ("月份范围不正确", "Invalid month range", "月份为 2000 至 2100 年间的 YYYY-MM，结束月份不能早于开始月份，且跨度不超过 36 个月。", "Months are YYYY-MM in 2000-2100, to not before from, at most 36 months apart."),
         "credit_line_exceeded": ("超出信用额度", "Credit line exceeded", "可用额度为 {available_yuan} 元，本次 {amount_yuan} 元。", "Available ¥{available_yuan}, asked ¥{amount_yuan}."),
         "visit_not_found": ("就诊记录不存在", "Visit not found", "本院没有这次就诊。", "This hospital has no such visit."),

@@ -366,6 +366,8 @@ SECTIONS: dict[str, dict[str, Rule]] = {
         "POST /api/v1/villages/<org_id>/store-redemptions": Rule(
             ok="village.cashier", forbidden="village.*", body=_store_redemption, idor=True,
             note="body: a fresh code of resident A and the right village's item"),
+        "POST /api/v1/villages/<org_id>/store-redemptions/<sale_id>/void": Rule(
+            ok="village.admin", forbidden="village.*", params={"sale_id": "store_sale"}, body={"reason": "退货"}),
     },
     "Scenarios (信易+) and medical credit (信用+医疗)": {
         "GET /api/v1/scenarios": Rule(ok="anyone"),

@@ -129,6 +129,11 @@ def _build(app: Flask) -> World:
     world.post("village.approver", f"{v}/awards/{ids['award_to_reverse']}/approve", status=200)
     ids["store_item"] = world.post("village.admin", f"{v}/store-items",
                                    {"name": "肥皂", "price": 1, "stock": 1000})["id"]
+    funding = world.post("village.clerk", f"{v}/awards", {"items": [
+        {"resident_id": ids["resident_a_on_roll"], "rule_code": "volunteer"}]})["items"][0]["id"]
+    world.post("village.approver", f"{v}/awards/{funding}/approve", status=200)
+    ids["store_sale"] = world.post("village.cashier", f"{v}/store-redemptions",
+                                   {"code": world.fresh_code(), "item_id": ids["store_item"], "quantity": 1})["id"]
 
     # merchant A: an offer and a redemption by resident A (level A: 620)
     ids["offer"] = world.post("merchant.admin", f"{m}/offers", {

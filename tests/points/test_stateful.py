@@ -1,4 +1,4 @@
-"""Any sequence of awards, deductions, reversals, rejections and redemptions keeps the ledger's invariants."""
+"""Any sequence of awards, deductions, reversals, rejections, redemptions and voids keeps the ledger's invariants."""
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -33,6 +33,7 @@ def test_the_ledger_balances_whatever_happens(app, factory, session, redis):
             self.approver = factory.user("approver", org).actor
             self.cashier = factory.user("cashier", org).actor
             admin = factory.user("admin", org).actor
+            self.admin = admin
             self.residents = []  # (resident_id, person_id)
             for _ in range(3):
                 user = factory.user("resident", id_number=valid_id_number())
@@ -47,6 +48,7 @@ def test_the_ledger_balances_whatever_happens(app, factory, session, redis):
             self.balance = {rid: 0 for rid, _ in self.residents}
             self.rating = dict(self.balance)
             self.approved: list[tuple[str, str, int]] = []
+            self.sales: list[tuple[str, str, int]] = []  # (sale id, resident id, points)
 
         def _submit(self, who, code):
             rid = self.residents[who][0]
@@ -83,7 +85,7 @@ def test_the_ledger_balances_whatever_happens(app, factory, session, redis):
             rid, person_id = self.residents[who]
             code = qr_service.issue(redis=redis, person_id=person_id, ttl_s=60).code
             try:
-                service.redeem(session=session, redis=redis, actor=self.cashier, org_id=self.org_id, code=code,
+                sale = service.redeem(session=session, redis=redis, actor=self.cashier, org_id=self.org_id, code=code,
                                item_id=self.item_id, quantity=quantity)
             except AppError as exc:
                 session.rollback()  # what the end of the request does
@@ -92,6 +94,21 @@ def test_the_ledger_balances_whatever_happens(app, factory, session, redis):
             else:
                 assert self.balance[rid] >= PRICE * quantity
                 self.balance[rid] -= PRICE * quantity
+                self.sales.append((sale["id"], rid, PRICE * quantity))
+
+        @rule(data=st.data(), twice=st.booleans())
+        def void(self, data, twice):
+            if not self.sales:
+                return
+            sale_id, rid, points = self.sales.pop(data.draw(st.integers(0, len(self.sales) - 1)))
+            for attempt in range(2 if twice else 1):
+                try:
+                    service.void_sale(session=session, settings=app_settings, actor=self.admin,
+                                      org_id=self.org_id, sale_id=sale_id, reason="退货")
+                except AppError as exc:
+                    session.rollback()
+                    assert attempt == 1 and exc.code == "redemption_already_voided"
+            self.balance[rid] += points
 
         @invariant()
         def entries_balance(self):
