@@ -49,6 +49,7 @@ class Settings:
     ratelimit_key_prefix: str = "rl"
     real_name_verifier: str = "checksum"  # checksum (dev/demo) | counter (in person at a service counter)
     qr_ttl_s: int = 60
+    qr_max_live: int = 100  # live codes one resident may hold at once (each issue adds a day-long marker)
     points_star_thresholds: str = "0,50,100,200,400"  # 信用户 1★-5★ rating thresholds (per-village override)
     # 信用+医疗 defaults for a hospital that has not set its own policy (DOMAIN.md)
     medical_min_level: str = "A"

@@ -18,8 +18,10 @@ class QrCodes(MethodView):
     @verified_required
     @blp.response(201, IssuedCodeSchema)
     def post(self) -> Any:
-        """Issue a one-time code (60 s) with its QR image"""
-        issued = service.issue(redis=get_redis(), person_id=current_actor().person_id or "", ttl_s=settings().qr_ttl_s)
+        """Issue a one-time code (60 s) with its QR image (429 too_many_live_codes past QR_MAX_LIVE unused ones)"""
+        config = settings()
+        issued = service.issue(redis=get_redis(), person_id=current_actor().person_id or "", ttl_s=config.qr_ttl_s,
+                               max_live=config.qr_max_live)
         return {"code": issued.code, "expires_at": issued.expires_at, "png": service.png_data_uri(issued.code)}
 
     @verified_required

@@ -11,6 +11,11 @@ correction M. Redis holds three keys per code, all set in one MULTI:
   "expired" without racing the winner;
 - ``qr:i:<code>`` lives a day, so an expired code is told apart from a code
   that was never issued.
+
+``qr:p:<person>`` is a sorted set of the person's codes by expiry. A person holds
+at most ``max_live`` unused live codes at once: issuing more is 429
+``too_many_live_codes`` until one is used or expires, so a looping client cannot
+fill Redis with day-long markers.
 """
 
 from __future__ import annotations
@@ -27,13 +32,14 @@ import qrcode
 import qrcode.constants
 from redis import Redis
 
-from backend.errors import Conflict, Gone, NotFound, register_messages
+from backend.errors import AppError, Conflict, Gone, NotFound, register_messages
 
 register_messages(
     {
         "qr_already_used": ("二维码已使用", "Code already used", "该二维码已经使用过，请让对方刷新后重试。", "This code was already used; ask for a fresh one."),
         "qr_expired": ("二维码已过期", "Code expired", "该二维码已过期，请让对方刷新后重试。", "This code has expired; ask for a fresh one."),
         "qr_not_found": ("二维码无效", "Unknown code", "无法识别该二维码。", "This code was not issued by the platform."),
+        "too_many_live_codes": ("未使用的二维码过多", "Too many live codes", "您已有 {max_live} 个未使用的二维码，请先使用或等其过期（{retry_after_s} 秒内）。", "You already hold {max_live} unused codes; use one or wait for one to expire (within {retry_after_s} s)."),
     }
 )
 
@@ -52,21 +58,54 @@ def new_code() -> str:
     return PREFIX + base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=")
 
 
-def issue(*, redis: Redis, person_id: str, ttl_s: int, now: dt.datetime | None = None) -> IssuedCode:
-    """Issue a fresh code for a person; earlier live codes stay valid until used or expired."""
+def issue(*, redis: Redis, person_id: str, ttl_s: int, max_live: int | None = None,
+          now: dt.datetime | None = None) -> IssuedCode:
+    """Issue a fresh code for a person; earlier live codes stay valid until used or expired.
+
+    With ``max_live``, a person already holding that many live codes gets 429
+    ``too_many_live_codes`` (used codes do not count). The code is added and the person's codes
+    counted in the same MULTI, so however many issues race, at most ``max_live`` unused codes
+    stand; a code that did not fit is taken back before anyone saw it.
+    """
     now = now or dt.datetime.now(dt.UTC)
     code = new_code()
     expires_at = now + dt.timedelta(seconds=ttl_s)
     expires_ms = int(expires_at.timestamp() * 1000)
+    live = f"qr:p:{person_id}"
     pipe = redis.pipeline(transaction=True)
     pipe.set(f"qr:c:{code}", person_id, pxat=expires_ms)
     pipe.set(f"qr:e:{code}", "1", pxat=expires_ms)
     pipe.set(f"qr:i:{code}", "1", ex=_ISSUED_TTL_S)
-    pipe.zadd(f"qr:p:{person_id}", {code: expires_ms})
-    pipe.zremrangebyscore(f"qr:p:{person_id}", "-inf", int(now.timestamp() * 1000))
-    pipe.expire(f"qr:p:{person_id}", ttl_s + 5)
-    pipe.execute()
+    pipe.zremrangebyscore(live, "-inf", int(now.timestamp() * 1000))
+    pipe.zadd(live, {code: expires_ms})
+    pipe.zcard(live)
+    pipe.expire(live, ttl_s + 5)
+    held = pipe.execute()[5]
+    if max_live is not None and held > max_live and _drop_used(redis, live) > max_live:
+        take_back = redis.pipeline(transaction=True)
+        take_back.zrem(live, code)
+        take_back.delete(f"qr:c:{code}", f"qr:e:{code}", f"qr:i:{code}")
+        take_back.execute()
+        oldest = redis.zrange(live, 0, 0, withscores=True)
+        wait_ms = int(oldest[0][1]) - int(now.timestamp() * 1000) if oldest else ttl_s * 1000
+        retry_after_s = max(1, -(-wait_ms // 1000))
+        error = AppError("too_many_live_codes", 429, max_live=max_live, retry_after_s=retry_after_s)
+        error.headers["Retry-After"] = str(retry_after_s)
+        raise error
     return IssuedCode(code=code, expires_at=expires_at)
+
+
+def _drop_used(redis: Redis, live: str) -> int:
+    """Take used codes out of a person's live set (consuming leaves them there until they
+    expire, to keep redemptions at one Redis command); how many are left."""
+    codes = [c.decode() if isinstance(c, bytes) else str(c) for c in redis.zrange(live, 0, -1)]  # type: ignore[union-attr]
+    pipe = redis.pipeline(transaction=False)
+    for code in codes:
+        pipe.exists(f"qr:c:{code}")
+    used = [code for code, alive in zip(codes, pipe.execute(), strict=True) if not alive]
+    if used:
+        redis.zrem(live, *used)
+    return int(redis.zcard(live))
 
 
 def _dead_code_error(redis: Redis, code: str) -> Exception:

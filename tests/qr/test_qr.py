@@ -1,4 +1,5 @@
 import base64
+import dataclasses
 import io
 import threading
 import time
@@ -9,7 +10,7 @@ import qrcode
 import zxingcpp
 from PIL import Image
 
-from backend.errors import Conflict, Gone, NotFound
+from backend.errors import AppError, Conflict, Gone, NotFound
 from backend.qr import service
 
 
@@ -60,6 +61,39 @@ def test_a_resident_may_hold_several_live_codes(client, factory, redis):
     assert service.peek(redis=redis, code=second) == user.person_id  # the other is untouched
     live = {c["code"] for c in client.get("/api/v1/me/qr-codes", headers=user.headers).json["items"]}
     assert live == {second}
+
+
+def test_a_resident_holds_at_most_qr_max_live_unused_codes(app, client, factory, redis, monkeypatch):
+    monkeypatch.setitem(app.extensions, "settings", dataclasses.replace(app.extensions["settings"], qr_max_live=3))
+    user = factory.user("resident")
+    codes = [client.post("/api/v1/me/qr-codes", headers=user.headers) for _ in range(3)]
+    assert [r.status_code for r in codes] == [201, 201, 201]
+    refused = client.post("/api/v1/me/qr-codes", headers=user.headers)
+    assert refused.status_code == 429 and refused.json["code"] == "too_many_live_codes"
+    assert refused.json["max_live"] == 3 and 1 <= int(refused.headers["Retry-After"]) <= 60
+    live = {c["code"] for c in client.get("/api/v1/me/qr-codes", headers=user.headers).json["items"]}
+    assert live == {r.json["code"] for r in codes}  # the refused code was taken back
+    assert len(redis.keys("qr:i:*")) == 3  # and left no day-long marker
+    service.consume(redis=redis, code=codes[0].json["code"])  # a used code frees its place
+    assert client.post("/api/v1/me/qr-codes", headers=user.headers).status_code == 201
+    assert client.post("/api/v1/me/qr-codes", headers=user.headers).status_code == 429
+    other = factory.user("resident")  # the cap is per person
+    assert client.post("/api/v1/me/qr-codes", headers=other.headers).status_code == 201
+
+
+def test_racing_issues_never_leave_more_than_max_live_codes(redis):
+    def issue(_):
+        try:
+            return service.issue(redis=redis, person_id="per_race", ttl_s=60, max_live=5).code
+        except AppError as exc:
+            assert exc.code == "too_many_live_codes"
+            return None
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        issued = [code for code in pool.map(issue, range(40)) if code]
+    assert 1 <= len(issued) <= 5
+    assert {c.code for c in service.live_codes(redis=redis, person_id="per_race")} == set(issued)
+    assert all(service.consume(redis=redis, code=code) == "per_race" for code in issued)
 
 
 def test_peek_does_not_consume_and_consume_works_once(redis):
