@@ -297,6 +297,32 @@ def test_a_reference_reused_for_another_subject_is_an_error_not_a_duplicate(clie
     assert again[0]["error"]["code"] == "source_ref_conflict" and again[1]["id"] == batch[0]["id"]
 
 
+def test_a_refused_reference_keeps_no_id_number_it_brought(client, dept, session) -> None:
+    """An ID number first seen in an item refused as source_ref_conflict gets no person row: the
+    platform keeps no one's ID number without a record to show for it."""
+    def persons() -> int:
+        count = session.scalar(select(func.count()).select_from(Person))
+        session.rollback()
+        return count
+
+    known, stranger, newcomer = valid_id_number(), valid_id_number(), valid_id_number()
+    first = client.post(dept.batch_url(), json={"records": [
+        item("REF-A", id_number=known), item("REF-A", id_number=stranger)]}, headers=dept.headers).json["items"]
+    assert [i["result"] for i in first] == ["created", "error"] and first[1]["error"] == {
+        "code": "source_ref_conflict", "record_id": first[0]["id"]}
+    before = persons()
+    later = client.post(dept.batch_url(), json={"records": [
+        item("REF-A", id_number=stranger), item("REF-B", id_number=newcomer), item("REF-A", id_number=known)]},
+        headers=dept.headers).json["items"]
+    assert [i["result"] for i in later] == ["error", "created", "duplicate"]
+    assert later[0]["error"] == {"code": "source_ref_conflict", "record_id": first[0]["id"]}
+    assert persons() == before + 1  # the newcomer only; the stranger was never stored
+    # the stranger's number is still free: a record of their own later creates them
+    own = client.post(dept.batch_url(), json={"records": [item("REF-C", id_number=stranger)]},
+                      headers=dept.headers).json["items"]
+    assert own[0]["result"] == "created" and persons() == before + 2
+
+
 def test_an_officer_files_no_record_about_themselves_or_their_enterprise(client, factory) -> None:
     """Four eyes on the way in: a red-list record about oneself would unlock red-list-only offers."""
     from tests.credit.conftest import Dept, item

@@ -148,14 +148,19 @@ def _insert_records(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     return set(bulk.insert_rows(session, _RECORDS, rows, conflict=["source_org_id", "source_ref"], returning="id"))
 
 
-def _resolve_people(session: Session, settings: Settings, numbers: set[str]) -> dict[str, str]:
-    """ID number -> person id, creating persons (blind index + cipher) for numbers seen first."""
+def _resolve_people(session: Session, settings: Settings, numbers: set[str],
+                    spare: Callable[[set[str]], set[str]] = lambda _unknown: set()) -> dict[str, str]:
+    """ID number -> person id, creating persons (blind index + cipher) for numbers seen first,
+    except the unknown numbers ``spare`` names (whose every item is refused anyway): those are
+    left out of the answer, and no row holds them."""
     if not numbers:
         return {}
     blinds = {n: identity_service.blind_index(settings=settings, id_number=n) for n in numbers}
     found = dict(session.execute(select(Person.id_blind, Person.id).where(
         bulk.any_of(session, Person.id_blind, blinds.values()))).tuples().all())
-    missing = [n for n in numbers if blinds[n] not in found]
+    unknown = {n for n in numbers if blinds[n] not in found}
+    spared = spare(unknown) if unknown else set()
+    missing = unknown - spared
     if missing:
         now = utcnow()
         rows: list[dict[str, Any]] = [{"id": new_id("per"), "id_blind": blinds[n],
@@ -168,7 +173,32 @@ def _resolve_people(session: Session, settings: Settings, numbers: set[str]) -> 
         if raced:
             found.update(session.execute(select(Person.id_blind, Person.id).where(
                 bulk.any_of(session, Person.id_blind, raced))).tuples().all())
-    return {n: found[blinds[n]] for n in numbers}
+    return {n: found[blinds[n]] for n in numbers if n not in spared}
+
+
+def _numbers_refused_anyway(session: Session, source_org_id: str, pending: list[tuple[int, dict[str, Any], dict[str, Any]]],
+                            results: list[ItemResult]) -> Callable[[set[str]], set[str]]:
+    """Of the ID numbers no person holds yet, those whose every item names a ``source_ref`` of
+    another subject: one this department already used (for anyone: the person is new), or one an
+    earlier item of the batch uses for another subject. Each such item ends as
+    ``source_ref_conflict``; creating a person for it would keep an ID number nobody has a record
+    for (a re-send of the same record matches its own subject and is never spared)."""
+    def spare(unknown: set[str]) -> set[str]:
+        first: dict[str, dict[str, Any]] = {}
+        items = []
+        for i, _row, key in pending:
+            ref = results[i].source_ref
+            if "dup_of" not in key:
+                first[ref] = key
+            if key.get("id_number") in unknown:
+                items.append((ref, key))
+        used = set(session.scalars(select(CreditRecord.source_ref).where(
+            CreditRecord.source_org_id == source_org_id,
+            bulk.any_of(session, CreditRecord.source_ref, {ref for ref, _key in items})))) if items else set()
+        kept = {key["id_number"] for ref, key in items
+                if ref not in used and ("dup_of" not in key or first.get(ref, {}).get("id_number") == key["id_number"])}
+        return unknown - kept
+    return spare
 
 
 def _insert_persons(session: Session, rows: list[dict[str, Any]]) -> set[str]:
@@ -296,13 +326,13 @@ def ingest(*, session: Session, settings: Settings, source_org_id: str, items: S
         seen_refs.add(ref_s)
         pending.append((len(results) - 1, row, key))
 
-    people = _resolve_people(session, settings, numbers)
+    people = _resolve_people(session, settings, numbers, _numbers_refused_anyway(session, source_org_id, pending, results))
     orgs = _resolve_orgs(session, codes)
     pending = _drop_unknown_subjects(session, pending, results, orgs, people, parties)
     rows: list[dict[str, Any]] = []
     for _i, row, key in pending:
-        if "dup_of" in key:
-            continue
+        if "dup_of" in key or ("id_number" in key and key["id_number"] not in people):
+            continue  # a repeat, or a reference of another subject's record (no person was made for it)
         row.update(person_id=None, org_id=None)  # every row the same columns: one statement for all
         if "id_number" in key:
             row["person_id"] = people[key["id_number"]]
@@ -326,7 +356,7 @@ def ingest(*, session: Session, settings: Settings, source_org_id: str, items: S
                    bulk.any_of(session, CreditRecord.source_ref, taken))).tuples()})
     def subject_of(key: dict[str, Any]) -> str:
         if "id_number" in key:
-            return people[key["id_number"]]
+            return people.get(key["id_number"], "")
         if "credit_code" in key:
             return orgs[key["credit_code"]] or ""
         return str(key.get("person_id") or key.get("org_id") or "")
