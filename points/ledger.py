@@ -18,6 +18,7 @@ DEFAULT_STAR_THRESHOLDS: tuple[int, ...] = (0, 50, 100, 200, 400)
 
 # Transaction kinds; awards and their reversals count towards the rating, spending and refunds do not.
 AWARD, REVERSAL, REDEMPTION, REFUND = "award", "reversal", "redemption", "refund"
+KINDS = (AWARD, REVERSAL, REDEMPTION, REFUND)
 RATED_KINDS = (AWARD, REVERSAL)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import fields, validate
 
 from backend.http import BaseSchema, FullMatch, PageQuerySchema, Text
+from points import ledger
 
 _CODE = FullMatch(r"^[a-z0-9][a-z0-9_\-]{0,39}$", error="lower-case letters, digits, _ and -, up to 40")
 _PERIOD = validate.OneOf(["day", "month", "year"])
@@ -153,7 +154,7 @@ class EntrySchema(BaseSchema):
     id = fields.String()
     village_id = fields.String()
     transaction_id = fields.String()
-    kind = fields.String(metadata={"enum": ["award", "reversal", "redemption"]})
+    kind = fields.String(metadata={"enum": list(ledger.KINDS)})
     amount = fields.Integer()
     memo = fields.String()
     created_at = fields.DateTime()
