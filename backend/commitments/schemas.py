@@ -106,7 +106,7 @@ class DepartmentCommitmentQuerySchema(CommitmentQuerySchema):
 
 
 class CommitmentDecisionSchema(BaseSchema):
-    reason = f.String(load_default=None, validate=validate.Length(max=2000))
+    reason = Text(load_default=None, validate=validate.Length(min=1, max=2000))
 
 
 class CommitmentBreachSchema(BaseSchema):
@@ -185,7 +185,8 @@ class PublicCommitmentSchema(SealedSchema):
 
 class ReportCreateSchema(BaseSchema):
     on_behalf_of = f.String(load_default=None, validate=validate.Length(min=1, max=40))
-    purpose = f.String(load_default=None, validate=validate.Length(max=200))
+    purpose = Text(load_default=None, validate=validate.Length(min=1, max=200),
+                   metadata={"description": "what the report is for (sealed with it), e.g. 招投标"})
 
 
 class ReportSchema(BaseSchema):

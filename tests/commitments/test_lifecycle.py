@@ -20,9 +20,14 @@ def _url(desk, commitment_id, action):
 def test_the_department_marks_a_commitment_fulfilled(client, factory, desk):
     resident = factory.user("resident")
     commitment = signed(client, resident, desk.template["id"])
-    response = client.post(_url(desk, commitment["id"], "fulfil"), json={"reason": "按期补齐材料"},
+    for blank in ("", " \u200b\u3164 "):  # a reason, when given, must show something
+        refused = client.post(_url(desk, commitment["id"], "fulfil"), json={"reason": blank},
+                              headers=desk.officer.headers)
+        assert refused.status_code == 422, refused.json
+    response = client.post(_url(desk, commitment["id"], "fulfil"), json={"reason": "  按期补齐材料 "},
                            headers=desk.officer.headers)
     assert response.status_code == 200 and response.json["status"] == "fulfilled"
+    assert response.json["fulfilment_reason"] == "按期补齐材料"  # trimmed
     again = client.post(_url(desk, commitment["id"], "fulfil"), json={}, headers=desk.officer.headers)
     assert again.status_code == 409 and again.json["code"] == "commitment_already_decided"
     public = client.get(f"/api/v1/public/commitments/{commitment['public_id']}").json

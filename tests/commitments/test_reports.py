@@ -45,6 +45,16 @@ def test_a_resident_issues_a_sealed_report_of_its_records_and_level(client, fact
     assert client.get("/api/v1/me/credit/reports", headers=other.headers).json["items"] == []
 
 
+def test_a_report_purpose_must_read_as_sealed(client, factory):
+    resident = factory.user("resident")
+    for purpose, code in ((" \u200b ", "validation_failed"), ("招投标\u202e用途", "bidi_control")):
+        refused = client.post("/api/v1/me/credit/reports", json={"purpose": purpose}, headers=resident.headers)
+        assert refused.status_code == 422 and refused.json["code"] == code, refused.json
+    plain = client.post("/api/v1/me/credit/reports", json={"purpose": " 招投标 "}, headers=resident.headers)
+    assert plain.status_code == 201 and plain.json["purpose"] == "招投标"
+    assert client.post("/api/v1/me/credit/reports", json={}, headers=resident.headers).status_code == 201
+
+
 def test_a_tampered_report_is_not_valid(client, factory, session):
     resident = factory.user("resident")
     public_id = client.post("/api/v1/me/credit/reports", json={}, headers=resident.headers).json["public_id"]

@@ -13,6 +13,7 @@ from backend.commitments import sealing
 from backend.commitments.models import CreditReport
 from backend.commitments.service import keys
 from backend.commitments.service.common import iso, require_enterprise_role, subject_of
+from backend.commitments.service.templates import check_readable
 from backend.config import Settings
 from backend.db import new_id, utcnow
 from backend.errors import Forbidden, NotFound
@@ -51,6 +52,8 @@ def issue(*, session: Session, settings: Settings, actor: Actor, on_behalf_of: s
           purpose: str | None = None) -> CreditReport:
     """Seal a report of the caller (a verified resident) or of an enterprise it is admin of."""
     from backend.credit import service as credit_service
+
+    check_readable(purpose=purpose)  # sealed with the report: it must read as stored
 
     person_id: str | None = None
     org_id: str | None = None
