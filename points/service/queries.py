@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.config import Settings
+from backend.db import utcnow
 from backend.errors import Invalid
 from backend.identity.ids import mask_name
 from backend.identity.models import Organisation, Person
@@ -48,9 +50,13 @@ def my_entries(*, session: Session, person_id: str, village_id: str | None, limi
     return page
 
 
-def leaderboard(*, session: Session, settings: Settings, org_id: str, period: str, limit: int = 50) -> dict[str, Any]:
-    """Residents ranked by rating earned in a month (Asia/Shanghai): awards minus deductions and reversals."""
-    match = _MONTH.match(period or "")
+def leaderboard(*, session: Session, settings: Settings, org_id: str, period: str | None = None, limit: int = 50,
+                now: dt.datetime | None = None) -> dict[str, Any]:
+    """Residents ranked by rating earned in a month (Asia/Shanghai; default the current one):
+    awards minus deductions and reversals."""
+    if period is None:
+        period = (now or utcnow()).astimezone(ledger.SHANGHAI).strftime("%Y-%m")
+    match = _MONTH.match(period)
     if not match or not 2000 <= int(match.group(1)) <= 2100:  # the platform's calendar, as for date ranges
         raise Invalid("invalid_period")
     start, end = ledger.month_bounds(int(match.group(1)), int(match.group(2)))

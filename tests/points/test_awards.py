@@ -221,6 +221,8 @@ def test_leaderboard_ranks_rating_earned_in_the_month(village):
     assert board.status_code == 200
     assert [(r["rank"], r["resident_id"], r["rating"]) for r in board.json["items"]] == [(1, rid_b, 25), (2, rid_a, 10)]
     assert village.client.get(village.url("/leaderboard?period=2001-01"), headers=a.headers).json["items"] == []
+    current = village.client.get(village.url("/leaderboard"), headers=a.headers)  # no period: this month
+    assert current.status_code == 200 and current.json == board.json and current.json["period"] == month
     bad = village.client.get(village.url("/leaderboard?period=2026-13"), headers=a.headers)
     assert bad.status_code == 422 and bad.json["code"] == "invalid_period"
 
