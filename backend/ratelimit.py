@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from redis.exceptions import RedisError
@@ -47,6 +47,15 @@ ATTEMPT_GUARD_TTL_S = 30  # far longer than any password check (a guard outlivin
 
 def install(app: Flask, settings: Settings) -> Limiter:
     _one_attempt_at_a_time(app, settings)
+
+    @app.after_request  # registered before the limiter's own hook, so it runs after it
+    def _retry_after_only_when_retrying_helps(response: Response) -> Response:
+        # flask-limiter sets Retry-After on every response of a limited route; on a 200 or a
+        # 422 it would tell clients that honour it to wait and resend what cannot change.
+        if response.status_code not in (429, 503):
+            response.headers.pop("Retry-After", None)
+        return response
+
     limiter = Limiter(
         key_func=get_remote_address,
         app=app,
