@@ -291,11 +291,12 @@ def _register_cli(app: Flask) -> None:
     @click.option("--phone", required=True)
     @click.option("--enable", is_flag=True, help="Enable the account again instead.")
     def disable(phone: str, enable: bool) -> None:
-        """Disable an account (its tokens stop working at once) or, with --enable, enable it again."""
+        """Disable an account (its tokens and live codes stop working at once) or, with --enable, enable it again."""
         from backend.auth import service as auth_service
 
         with session_scope(app.extensions["session_factory"]) as session, cli_errors():
-            account = auth_service.set_disabled(session=session, phone=phone, disabled=not enable)
+            account = auth_service.set_disabled(session=session, redis=app.extensions["redis"], phone=phone,
+                                                disabled=not enable)
             click.echo(f"{'enabled' if enable else 'disabled'} {account.id} ({phone})")
 
     demo = click.Group("demo", help="Demonstration data.")

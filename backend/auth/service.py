@@ -13,6 +13,7 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from redis import Redis
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from backend.db import new_id, rowcount, utcnow
 from backend.errors import Conflict, Invalid, NotFound, Unauthorized, register_messages
 from backend.identity import ids
 from backend.identity.models import Account, Membership, Organisation
+from backend.qr import service as qr_service
 
 register_messages(
     {
@@ -291,9 +293,10 @@ def reauthenticate(*, session: Session, settings: Settings, actor: Actor, passwo
         raise Unauthorized("invalid_credentials")
 
 
-def set_disabled(*, session: Session, phone: str, disabled: bool) -> Account:
+def set_disabled(*, session: Session, redis: Redis, phone: str, disabled: bool) -> Account:
     """Disable an account (every request with its tokens is 401 from now on, its refresh tokens are
-    revoked) or enable it again (it logs in afresh)."""
+    revoked, and the resident codes it showed stop working: a merchant or a hospital can no longer
+    redeem or open a visit with them) or enable it again (it logs in afresh)."""
     account = session.scalars(select(Account).where(Account.phone == phone)).one_or_none()
     if account is None:
         raise NotFound("account_not_found")
@@ -302,6 +305,10 @@ def set_disabled(*, session: Session, phone: str, disabled: bool) -> Account:
         session.execute(update(RefreshToken).where(RefreshToken.account_id == account.id,
                                                    RefreshToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
     session.commit()
+    if disabled and account.person_id:
+        # After the commit, so a code request from now on is 401; one already past its token check
+        # at this instant could still add a code, which lives at most QR_TTL_S.
+        qr_service.revoke_all(redis=redis, person_id=account.person_id)
     return account
 
 

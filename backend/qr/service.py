@@ -108,6 +108,20 @@ def _drop_used(redis: Redis, live: str) -> int:
     return int(redis.zcard(live))
 
 
+def revoke_all(*, redis: Redis, person_id: str) -> int:
+    """Void every live code of a person (their account was disabled): each answers 410
+    ``qr_expired`` from now on, as a code past its time does. How many were live."""
+    live = f"qr:p:{person_id}"
+    codes = [c.decode() if isinstance(c, bytes) else str(c) for c in redis.zrange(live, 0, -1)]  # type: ignore[union-attr]
+    pipe = redis.pipeline(transaction=True)
+    for code in codes:
+        pipe.delete(f"qr:c:{code}")
+        pipe.delete(f"qr:e:{code}")
+    pipe.delete(live)
+    voided = pipe.execute()
+    return sum(voided[0:-1:2])
+
+
 def _dead_code_error(redis: Redis, code: str) -> Exception:
     if redis.exists(f"qr:e:{code}"):
         return Conflict("qr_already_used")

@@ -1,8 +1,10 @@
 """A disabled account: every token it holds stops working at once, on every kind of route."""
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from backend.errors import AppError
 from tests.factories import Factory
 
 
@@ -41,3 +43,35 @@ def test_a_disabled_account_gets_401_everywhere_and_can_be_enabled_again(app: Fl
 def test_disabling_an_unknown_phone_fails(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["users", "disable", "--phone", "13900000000"])
     assert result.exit_code != 0
+
+
+def test_a_disabled_residents_live_codes_stop_working(app: Flask, client: FlaskClient, factory: Factory,
+                                                       session) -> None:
+    """A code shown before the account was disabled opens no benefit, store sale or visit afterwards."""
+    from backend.qr import service as qr_service
+    from tests.points.conftest import make_village
+
+    village = make_village(client, factory)
+    session.rollback()
+    resident, _ = village.add_resident()
+    neighbour, _ = village.add_resident()
+    village.rule("help", 50)
+    for rid in village.residents.values():
+        village.award(rid, "help")
+    item = village.item(price=10, stock=10)
+    codes = [village.code(resident) for _ in range(3)]
+    other = village.code(neighbour)
+
+    _cli(app, "--phone", resident.phone)
+    redis = app.extensions["redis"]
+    sale = client.post(village.url("/store-redemptions"), json={"code": codes[0], "item_id": item["id"]},
+                       headers=village.cashier.headers)
+    assert sale.status_code == 410 and sale.json["code"] == "qr_expired"
+    assert qr_service.live_codes(redis=redis, person_id=resident.person_id or "") == []
+    for code in codes[1:]:  # a merchant's scan and a hospital's visit peek or consume the same way
+        with pytest.raises(AppError) as refused:
+            qr_service.peek(redis=redis, code=code)
+        assert refused.value.code == "qr_expired"
+    # another resident's code is untouched
+    assert client.post(village.url("/store-redemptions"), json={"code": other, "item_id": item["id"]},
+                       headers=village.cashier.headers).status_code == 201
