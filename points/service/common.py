@@ -34,6 +34,7 @@ register_messages(
         "same_person": ("不能审批与自己有关的申报", "Same person", "审批人不能是申报的提交人或受奖人。", "The approver must be neither the person who submitted the award nor the one it is for."),
         "item_not_found": ("商品不存在", "Item not found", "积分超市中没有该商品。", "No such store item."),
         "out_of_stock": ("库存不足", "Out of stock", "该商品库存不足。", "Not enough stock of this item."),
+        "item_changed": ("商品刚刚调整", "Item just changed", "该商品的价格刚刚调整（现价 {price} 积分），请让居民出示新码后重试。", "The item was repriced a moment ago (now {price} points); ask the resident for a fresh code and retry."),
         "insufficient_points": ("积分不足", "Insufficient points", "积分余额不足以兑换。", "The resident's balance does not cover this redemption."),
         "invalid_period": ("统计周期无效", "Invalid period", "请使用 YYYY-MM 格式、2000 至 2100 年间的月份。", "Use a month as YYYY-MM, between 2000 and 2100."),
         "invalid_star_thresholds": ("星级门槛无效", "Invalid star thresholds", "需要 5 个严格递增的整数。", "Give five strictly ascending integers."),

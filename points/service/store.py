@@ -172,7 +172,21 @@ def _redeem_in_postgresql(conn: Connection, p: _Posting) -> _Outcome:
 
 
 _REFUSALS = {"item_not_found": NotFound, "resident_not_found": NotFound, "insufficient_points": Conflict,
-             "out_of_stock": Conflict}  # out_of_stock: or repriced a moment ago; the cashier retries
+             "out_of_stock": Conflict}
+_ITEM_NOW = select(_ITEMS.c.price, _ITEMS.c.stock).where(_ITEMS.c.id == bindparam("item_id"))
+
+
+def _refusal(session: Session, outcome: str, item_id: str, quantity: int) -> Exception:
+    """The error of a refused sale (its writes already rolled back). The stock UPDATE also fails
+    when the item was repriced between the sale's read and its UPDATE (the price charged must be
+    the price of the stock taken): with the stock there now, that is 409 ``item_changed`` with the
+    price now, not ``out_of_stock``."""
+    if outcome == "out_of_stock":
+        now = session.connection().execute(_ITEM_NOW, {"item_id": item_id}).one_or_none()
+        session.rollback()
+        if now is not None and now.stock >= quantity:
+            return Conflict("item_changed", price=now.price)
+    return _REFUSALS[outcome](outcome)
 
 
 def redeem(*, session: Session, redis: Redis, actor: Actor, org_id: str, code: str, item_id: str,
@@ -204,7 +218,7 @@ def redeem(*, session: Session, redis: Redis, actor: Actor, org_id: str, code: s
         result = run(conn, posting)
     if result.outcome != "ok":
         session.rollback()
-        raise _REFUSALS[result.outcome](result.outcome)
+        raise _refusal(session, result.outcome, item_id, quantity)
     session.commit()
     return {"id": posting.redemption_id, "item_id": item_id, "resident_id": result.account_id,
             "quantity": quantity, "points": result.cost, "balance": result.balance,
