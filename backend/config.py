@@ -60,6 +60,8 @@ class Settings:
     # personal credit (DOMAIN.md): objection deadline in Chinese working days, records per batch call
     credit_objection_working_days: int = 5
     credit_batch_max: int = 1000
+    inspection_weights: str = "1,2,4,8"  # 双随机: how much more likely grade A, B, C, D enterprises are drawn
+    inspection_inspectors_per_target: int = 2  # officers sent to each drawn enterprise (执法人员不少于两人)
     redemption_void_window_s: int = 24 * 3600  # a merchant admin may void a redemption, a village admin a store sale, this long
     idempotency_ttl_s: int = 24 * 3600
     idempotency_lock_ttl_s: int = 30

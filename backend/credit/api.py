@@ -19,6 +19,8 @@ from backend.credit.schemas import (
     EnterpriseCreditSchema,
     EnterpriseGradeSchema,
     EnterpriseQuerySchema,
+    InspectionDrawCreateSchema,
+    InspectionDrawSchema,
     MyRecordQuerySchema,
     ObjectionCreateSchema,
     ObjectionDecisionSchema,
@@ -35,6 +37,7 @@ from backend.credit.schemas import (
     ScoreModelSchema,
     SnapshotSchema,
 )
+from backend.credit.service import inspections
 from backend.error_handlers import request_language
 from backend.http import (
     PageQuerySchema,
@@ -307,3 +310,31 @@ class DepartmentEnterprises(MethodView):
     def get(self, query: dict[str, Any], org_id: str) -> Any:
         """Enterprises by grade for graded supervision (?grade=D)"""
         return service.department_enterprises(session=get_session(), **query)
+
+
+@blp.route("/departments/<org_id>/inspection-draws")
+class InspectionDraws(MethodView):
+    @org_role("department", "officer")
+    @idempotent
+    @blp.arguments(InspectionDrawCreateSchema)
+    @blp.response(201, InspectionDrawSchema)
+    def post(self, data: dict[str, Any], org_id: str) -> Any:
+        """双随机: draw enterprises to inspect, weighted by grade (D most often), and officers for each; recorded with its seed"""
+        return inspections.draw_inspections(session=get_session(), settings=settings(), actor=current_actor(),
+                                            department_id=org_id, **data)
+
+    @org_role("department", "officer", "admin")
+    @blp.arguments(PageQuerySchema, location="query")
+    @blp.response(200, page_schema(InspectionDrawSchema))
+    def get(self, query: dict[str, Any], org_id: str) -> Any:
+        """The department's draws, newest first"""
+        return inspections.list_draws(session=get_session(), department_id=org_id, **query)
+
+
+@blp.route("/departments/<org_id>/inspection-draws/<draw_id>")
+class InspectionDrawResource(MethodView):
+    @org_role("department", "officer", "admin")
+    @blp.response(200, InspectionDrawSchema)
+    def get(self, org_id: str, draw_id: str) -> Any:
+        """One draw, with its seed and the candidates' digest for checking it"""
+        return inspections.get_draw(session=get_session(), department_id=org_id, draw_id=draw_id)

@@ -198,3 +198,24 @@ class CreditQuery(Base):
     account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
     purpose: Mapped[str] = mapped_column(String(200))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class InspectionDraw(Base):
+    """One 双随机 draw of a department: which enterprises it inspects and who inspects each,
+    with what it needs to be re-run and checked (the seed, the weights, the candidates' digest)."""
+
+    __tablename__ = "inspection_draws"
+    __table_args__ = (Index("ix_inspection_draws_department_id_id", "department_id", "id"),)
+
+    id: Mapped[str] = IdColumn("isd")
+    department_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    drawn_by: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    seed: Mapped[str] = mapped_column(String(24))  # decimal, up to 2**64
+    weights: Mapped[dict[str, int]] = mapped_column(JSON)
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    requested: Mapped[int] = mapped_column(Integer)
+    inspectors_per_target: Mapped[int] = mapped_column(Integer)
+    candidates: Mapped[int] = mapped_column(Integer)
+    candidates_digest: Mapped[str] = mapped_column(String(64))
+    targets: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{org_id, grade, inspectors: [...]}]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

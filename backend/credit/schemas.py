@@ -164,6 +164,50 @@ class EnterpriseQuerySchema(PageQuerySchema):
     grade = fields.String(load_default=None, validate=validate.OneOf(GRADES))
 
 
+# --------------------------------------------------------------------------- 双随机 inspection draws
+
+
+class InspectionWeightsSchema(BaseSchema):
+    A = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100))
+    B = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100))
+    C = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100))
+    D = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100))
+
+
+class InspectionDrawCreateSchema(BaseSchema):
+    count = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=500),
+                           metadata={"description": "how many enterprises to inspect (all candidates if fewer)"})
+    weights = fields.Nested(InspectionWeightsSchema, load_default=None, metadata={
+        "description": "relative chance of each grade (default INSPECTION_WEIGHTS: A 1, B 2, C 4, D 8); 0 leaves a grade out"})
+    region_code = fields.String(load_default=None, validate=FullMatch(r"\d{2}(\d{2}){0,2}"), metadata={
+        "description": "only enterprises whose division code starts so (43: the province, 4301: the city...)"})
+    inspectors_per_target = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=0, max=10),
+                                           metadata={"description": "default INSPECTION_INSPECTORS_PER_TARGET (2)"})
+
+
+class InspectionTargetSchema(BaseSchema):
+    org_id = fields.String()
+    name = fields.String()
+    credit_code = fields.String(allow_none=True)
+    grade = fields.String(metadata={"enum": list(GRADES)})
+    inspectors = fields.List(fields.String(), metadata={"description": "account ids of the officers sent"})
+
+
+class InspectionDrawSchema(BaseSchema):
+    id = fields.String()
+    department_id = fields.String()
+    drawn_by = fields.String()
+    created_at = fields.DateTime()
+    seed = fields.String(metadata={"description": "random.Random(int(seed)) re-runs the draw (backend/credit/inspection.py)"})
+    weights = fields.Nested(InspectionWeightsSchema)
+    region_code = fields.String(allow_none=True)
+    requested = fields.Integer()
+    inspectors_per_target = fields.Integer()
+    candidates = fields.Integer(metadata={"description": "graded enterprises the draw chose from"})
+    candidates_digest = fields.String(metadata={"description": "SHA-256 of the candidates as id:grade lines in id order"})
+    targets = fields.List(fields.Nested(InspectionTargetSchema), metadata={"description": "in the order drawn"})
+
+
 # --------------------------------------------------------------------------- objections and repairs
 
 

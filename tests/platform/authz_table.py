@@ -326,6 +326,13 @@ SECTIONS: dict[str, dict[str, Rule]] = {
             note="body names enterprise A's record; another enterprise's admin gets 404 for it"),
         "GET /api/v1/departments/<org_id>/enterprises": Rule(ok="department.officer", forbidden=DEPT_ONLY,
                                                              note="graded supervision list of all enterprises"),
+        "POST /api/v1/departments/<org_id>/inspection-draws": Rule(
+            ok="department.officer", forbidden=DEPT_ONLY, body={"count": 1, "inspectors_per_target": 0},
+            note="双随机 draw"),
+        "GET /api/v1/departments/<org_id>/inspection-draws": Rule(ok="department.officer department.admin",
+                                                                  forbidden=DEPT_ONLY),
+        "GET /api/v1/departments/<org_id>/inspection-draws/<draw_id>": Rule(
+            ok="department.officer department.admin", forbidden=DEPT_ONLY, params={"draw_id": "inspection_draw"}),
     },
     "Points (厚德积分)": {
         "GET /api/v1/villages/<org_id>/rules": Rule(ok=VILLAGE_MEMBER, note=VILLAGE_MEMBER_NOTE),

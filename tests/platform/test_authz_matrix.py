@@ -183,6 +183,8 @@ def _build(app: Flask) -> World:
 
     # commitments of resident A under department A's template, and a sealed report
     ids["template"] = world.post("department.officer", f"{d}/commitment-templates", TEMPLATE)["id"]
+    ids["inspection_draw"] = world.post("department.officer", f"{d}/inspection-draws",
+                                        {"count": 1, "inspectors_per_target": 0})["id"]
     ids["template_to_edit"] = world.post("department.officer", f"{d}/commitment-templates", TEMPLATE)["id"]
     for name in ("draft", "draft_to_sign", "signed", "signed_to_fulfil", "signed_to_breach"):
         ids[name] = world.post("resident_a", "/commitments", {"template_id": ids["template"], "fields": FIELDS})["id"]
