@@ -55,6 +55,20 @@ def test_a_report_purpose_must_read_as_sealed(client, factory):
     assert client.post("/api/v1/me/credit/reports", json={}, headers=resident.headers).status_code == 201
 
 
+def test_the_report_page_shows_each_records_day_in_beijing(client, factory, session, settings):
+    """A record a department dated 2026-11-01 (Beijing midnight, 2026-10-31T16:00Z) reads 2026-11-01."""
+    department = factory.org("department")
+    resident = factory.user("resident")
+    credit_service.record_event(session=session, settings=settings, source_org_id=department.id,
+                                category="honour", source_ref="day-1", polarity="positive",
+                                occurred_at=dt.datetime(2026, 10, 31, 16, 0, tzinfo=dt.UTC), decision="诚信之星",
+                                subject_person_id=resident.person_id)
+    session.commit()
+    report = client.post("/api/v1/me/credit/reports", json={}, headers=resident.headers).json
+    page = client.get(f"/v/{report['public_id']}").get_data(as_text=True)
+    assert "<td>2026-11-01</td>" in page and "2026-10-31" not in page
+
+
 def test_a_tampered_report_is_not_valid(client, factory, session):
     resident = factory.user("resident")
     public_id = client.post("/api/v1/me/credit/reports", json={}, headers=resident.headers).json["public_id"]

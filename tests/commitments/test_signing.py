@@ -201,8 +201,15 @@ def test_the_seal_binds_the_signers_ip_and_user_agent_without_publishing_them(cl
     session.rollback()
     view = client.get(f"/api/v1/public/commitments/{sealed['public_id']}").json
     document = json.loads(view["content"])
-    assert document["signer"]["evidence"] == signing_evidence(settings, "127.0.0.1", "TestPhone/2.0")
+    assert document["signer"]["evidence"] == signing_evidence(settings, "127.0.0.1", "TestPhone/2.0",
+                                                              sealed["public_id"])
     assert "TestPhone" not in view["content"] and "127.0.0.1" not in view["content"]
+    # another document signed from the same phone and network (by anyone) shares no value with it
+    other = factory.user("resident")
+    second = sign(client, other, draft(client, other, desk.template["id"])["id"], **{"User-Agent": "TestPhone/2.0"}).json
+    again = json.loads(client.get(f"/api/v1/public/commitments/{second['public_id']}").json["content"])
+    assert again["signer"]["evidence"] != document["signer"]["evidence"]
+    assert again["signer"]["ref"] != document["signer"]["ref"]
 
 
 def test_an_enterprise_admin_reads_its_signers_commitments_and_a_removed_signer_loses_them(client, factory, desk):

@@ -150,7 +150,7 @@ def sign(*, session: Session, settings: Settings, actor: Actor, commitment_id: s
         "department": {"id": department.id, "name": department.name},
         "subject": subject_of(session, person_id=commitment.subject_person_id, org_id=commitment.subject_org_id),
         "signer": {"ref": signer_ref(settings, actor.account_id, public_id), "role": role,
-                   "evidence": signing_evidence(settings, actor.ip, actor.user_agent)},
+                   "evidence": signing_evidence(settings, actor.ip, actor.user_agent, public_id)},
         "signed_at": iso(now),
         "valid_until": iso(valid_until),
     }
@@ -170,10 +170,13 @@ def signer_ref(settings: Settings, account_id: str, public_id: str) -> str:
     return pii.blind_index(settings.pii_key_bytes, f"{account_id}\n{public_id}", "seal_signer")
 
 
-def signing_evidence(settings: Settings, ip: str | None, user_agent: str | None) -> str:
-    """A keyed hash (HMAC under the PII key) of the signer's IP and user agent: the seal binds the
-    evidence kept on the commitment row without publishing it (a plain hash of an IP is guessable)."""
-    return pii.blind_index(settings.pii_key_bytes, f"{ip or ''}\n{(user_agent or '')[:400]}", "seal_evidence")
+def signing_evidence(settings: Settings, ip: str | None, user_agent: str | None, public_id: str) -> str:
+    """A keyed hash (HMAC under the PII key) of the signer's IP and user agent with the document's
+    public id: the seal binds the evidence kept on the commitment row without publishing it (a
+    plain hash of an IP is guessable), and, as for ``signer_ref``, the public id in the hash keeps
+    two documents signed from one phone on one network from sharing a value that links them."""
+    return pii.blind_index(settings.pii_key_bytes, f"{ip or ''}\n{(user_agent or '')[:400]}\n{public_id}",
+                           "seal_evidence")
 
 
 def list_mine(*, session: Session, actor: Actor, status: str | None, limit: int, cursor: str | None) -> Page:

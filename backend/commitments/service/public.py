@@ -129,6 +129,7 @@ def page_view(*, session: Session, settings: Settings, public_id: str) -> dict[s
         for record in view.get("records") or []:  # the page reads in Chinese; the sealed bytes keep the codes
             record["category_name"] = names.get(record.get("category"), record.get("category"))
             record["status_name"] = RECORD_STATUS_NAMES.get(record.get("status"), record.get("status"))
+            record["occurred_on_local"] = beijing_time(record.get("occurred_at"))[:10]  # the day in Beijing
         return view
     except NotFound:
         return None
