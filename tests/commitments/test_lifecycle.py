@@ -59,6 +59,23 @@ def test_a_fulfilled_commitment_found_false_is_breached_once(client, factory, de
     session.rollback()
 
 
+def test_an_officer_decides_no_commitment_of_their_own_or_their_enterprise(client, factory, desk, session):
+    """Four eyes: neither the signer nor a member of the enterprise it binds marks it fulfilled or breached."""
+    own = factory.user("officer", desk.department, verified=True)
+    enterprise = factory.org("enterprise")
+    factory.grant(own.account, enterprise, "admin")
+    enterprise_id = enterprise.id
+    session.rollback()
+    mine = signed(client, own, desk.template["id"])
+    theirs = signed(client, own, desk.template["id"], on_behalf_of=enterprise_id)
+    for commitment in (mine, theirs):
+        for action, body in (("fulfil", {}), ("breach", {"reason": "自查"})):
+            refused = client.post(_url(desk, commitment["id"], action), json=body, headers=own.headers)
+            assert refused.status_code == 409 and refused.json["code"] == "conflict_of_interest"
+        assert client.post(_url(desk, commitment["id"], "fulfil"), json={},
+                           headers=desk.officer.headers).status_code == 200  # a colleague may
+
+
 def test_only_officers_of_the_template_department_decide(client, factory, desk):
     resident = factory.user("resident")
     commitment = signed(client, resident, desk.template["id"])

@@ -12,6 +12,8 @@ from tests.factories import valid_id_number
 def _paper(client, desk, **overrides):
     body = {"type": "approval_substitute", "title": "容缺受理承诺书（纸质）", "id_number": valid_id_number(),
             "signed_on": "2026-03-15", "paper_ref": "CN-2026-0001"}
+    if "template_id" not in overrides:
+        body["text"] = "本人承诺在规定期限内补齐所缺材料。"  # what the paper says
     body.update(overrides)
     return client.post(f"/api/v1/departments/{desk.dept_id}/commitments:offline", json=body,
                        headers=desk.officer.headers)
@@ -39,6 +41,24 @@ def test_paper_commitments_need_one_valid_subject(client, factory, desk):
 
     unknown = _paper(client, desk, id_number=None, credit_code=valid_credit_code(), paper_ref="E-2")
     assert unknown.status_code == 422 and unknown.json["code"] == "unknown_enterprise"
+
+
+def test_a_paper_commitment_needs_its_text_or_template(client, desk):
+    bare = _paper(client, desk, text=None)
+    assert bare.status_code == 422 and bare.json["code"] == "paper_text_required"
+    assert _paper(client, desk, text=" \u200b").status_code == 422
+
+
+def test_an_officer_records_no_paper_commitment_of_their_own(client, factory, desk, session):
+    """Four eyes at the counter: a colleague records it."""
+    department_id = desk.dept_id
+    own = factory.user("officer", desk.department, verified=True)
+    session.rollback()
+    refused = client.post(f"/api/v1/departments/{department_id}/commitments:offline", json={
+        "type": "approval_substitute", "title": "容缺受理承诺书（纸质）", "id_number": own.id_number,
+        "text": "本人承诺。", "signed_on": "2026-03-15", "paper_ref": "SELF-1"}, headers=own.headers)
+    assert refused.status_code == 409 and refused.json["code"] == "conflict_of_interest"
+    assert _paper(client, desk, id_number=own.id_number, paper_ref="SELF-1").status_code == 201
 
 
 def test_paper_route_is_for_officers_only(client, factory, desk):

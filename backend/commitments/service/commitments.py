@@ -225,6 +225,10 @@ def decide(*, session: Session, settings: Settings, actor: Actor, department_id:
     fulfilment (who, when, why) stays beside the breach. A breach is final."""
     commitment = get_department_commitment(session=session, department_id=department_id,
                                            commitment_id=commitment_id)
+    # four eyes: not the signer, nor the person it binds, nor a member of the enterprise it binds
+    identity_service.check_not_a_party(session=session, actor=actor,
+                                       subject_id=commitment.subject_person_id or commitment.subject_org_id or "",
+                                       applicant_account_id=commitment.drafter_account_id or "")
     decidable = (*SIGNED_STATES, "fulfilled") if outcome == "breached" else SIGNED_STATES
     if commitment.status not in decidable:
         raise Conflict("commitment_already_decided", state=commitment.status)
@@ -280,7 +284,12 @@ def record_offline(*, session: Session, settings: Settings, actor: Actor, depart
     if not dt.date(2000, 1, 1) <= signed_on <= today:  # paper signed already, in the platform's calendar
         raise Invalid("invalid_signed_on")
     check_readable(title=title, text=text)
+    if not text and not template_id:
+        raise Invalid("paper_text_required")  # what the paper says, or the template it was printed from
     person_id, org_id = _offline_subject(session, settings, id_number, credit_code)
+    # four eyes: an officer does not record a commitment of their own or of their enterprise
+    identity_service.check_not_a_party(session=session, actor=actor, subject_id=person_id or org_id or "",
+                                       applicant_account_id="")
     template = get_template(session=session, template_id=template_id, department_id=department_id) \
         if template_id else None
     if template is not None and template.type != type:

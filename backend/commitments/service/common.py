@@ -34,6 +34,7 @@ register_messages(
         "not_repair_commitment": ("不是信用修复承诺", "Not a credit-repair commitment", "所附承诺必须是信用修复型承诺。", "The attached commitment must be a credit_repair commitment."),
         "paper_commitment_exists": ("纸质承诺已登记", "Paper commitment already recorded", "本部门已登记编号为 {paper_ref} 的纸质承诺。", "Paper commitment {paper_ref} is already recorded by this department."),
         "unknown_enterprise": ("企业未登记", "Unknown enterprise", "平台上没有该统一社会信用代码的企业。", "No enterprise with this credit code is registered."),
+        "paper_text_required": ("缺少承诺书内容", "Paper text required", "请给出纸质承诺书的 text，或其所用模板的 template_id。", "Give the paper's text, or the template_id it was printed from."),
         "fields_need_template": ("字段需配合模板使用", "Fields need a template", "fields 只用于按模板（template_id）登记且未给出 text 的纸质承诺。", "fields fill a template's slots: give template_id and no text."),
         "paper_subject_required": ("缺少承诺主体", "Subject required", "请提供 id_number 或 credit_code 之一。", "Give exactly one of id_number or credit_code."),
         "invalid_month": ("月份无效", "Invalid month", "月份格式应为 YYYY-MM（2000 至 2100 年），起始不晚于结束，跨度不超过十年。", "Months are YYYY-MM (2000 to 2100), from not after to, at most ten years apart."),
