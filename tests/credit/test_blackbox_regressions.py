@@ -205,7 +205,7 @@ def test_dates_before_2000_are_a_per_item_error_and_corrections_are_held_to_the_
 def test_a_repair_is_not_approved_for_a_record_an_objection_made_positive(
         client: FlaskClient, factory: Factory, dept: Dept) -> None:
     resident = factory.user("resident")
-    record_id = _ingest(client, dept, resident, ref="FLIP-1", occurred_at=days_ago(400))
+    record_id = _ingest(client, dept, resident, ref="FLIP-1", occurred_at=days_ago(200))
     repair = client.post("/api/v1/me/credit/repairs", headers=resident.headers,
                          json={"record_id": record_id, "statement": "已整改"})
     assert repair.status_code == 201, repair.json

@@ -218,7 +218,7 @@ def test_an_officer_decides_neither_an_objection_nor_a_repair_about_their_own_re
     assert client.post(decision, json={"outcome": "upheld", "note": "维持"},
                        headers=colleague.headers).status_code == 200
 
-    repairable = _ingest(client, department, own, ref="SELF-2", occurred_at=days_ago(400))
+    repairable = _ingest(client, department, own, ref="SELF-2", occurred_at=days_ago(200))
     applied = client.post("/api/v1/me/credit/repairs", json={"record_id": repairable, "statement": "已整改"},
                           headers=own.headers)
     assert applied.status_code == 201, applied.json
@@ -242,7 +242,7 @@ def test_an_enterprise_admin_contests_and_repairs_the_enterprises_records(
         client: FlaskClient, dept: Dept, factory: Factory) -> None:
     """DOMAIN.md: a subject may object to its records and apply to repair them; an enterprise is a subject."""
     enterprise, (contested, repairable) = _enterprise_records(
-        client, dept, factory, {"severity": "serious"}, {"occurred_at": days_ago(400)})
+        client, dept, factory, {"severity": "serious"}, {"occurred_at": days_ago(200)})
     admin, signer = factory.user("admin", enterprise), factory.user("signer", enterprise)
     base = f"/api/v1/enterprises/{enterprise.id}/credit"
     listed = client.get(f"{base}/records", headers=admin.headers)
@@ -294,7 +294,7 @@ def test_a_member_of_an_enterprise_decides_no_objection_about_the_enterprise(
 def test_a_repaired_record_an_objection_finds_positive_counts_again_and_notes_must_show(
         client: FlaskClient, dept: Dept, factory: Factory) -> None:
     resident = factory.user("resident")
-    record_id = _ingest(client, dept, resident, ref="RP-1", occurred_at=days_ago(400))
+    record_id = _ingest(client, dept, resident, ref="RP-1", occurred_at=days_ago(200))
     repair = client.post("/api/v1/me/credit/repairs", json={"record_id": record_id, "statement": "已整改"},
                          headers=resident.headers).json
     decision = _object(client, dept, resident, record_id)
@@ -310,3 +310,46 @@ def test_a_repaired_record_an_objection_finds_positive_counts_again_and_notes_mu
     assert corrected.status_code == 200, corrected.json
     assert _status(client, resident, record_id) == "active"  # a reward, counted again
     assert _score(client, resident) == before + 5
+
+
+def test_a_record_past_its_publicity_reads_expired_before_the_job_and_takes_no_objection_or_repair(
+        client: FlaskClient, dept: Dept, factory: Factory) -> None:
+    """A general penalty counts 12 months at most: after that it no longer counts, so it shows as
+    expired at once (the daily job writes it later) and there is nothing to contest or repair."""
+    resident = factory.user("resident")
+    old = _ingest(client, dept, resident, ref="PAST-1", occurred_at=days_ago(400))
+    fresh = _ingest(client, dept, resident, ref="PAST-2", occurred_at=days_ago(200))
+    mine = {r["id"]: r["status"] for r in client.get("/api/v1/me/credit/records", headers=resident.headers).json["items"]}
+    assert mine == {old: "expired", fresh: "active"}
+    by_status = {status: [r["id"] for r in client.get("/api/v1/me/credit/records", query_string={"status": status},
+                                                        headers=resident.headers).json["items"]]
+                 for status in ("active", "expired")}
+    assert by_status == {"active": [fresh], "expired": [old]}
+    for path, body in (("objections", {"record_id": old, "reason": "已过公示期"}),
+                       ("repairs", {"record_id": old, "statement": "已整改"})):
+        refused = client.post(f"/api/v1/me/credit/{path}", json=body, headers=resident.headers)
+        assert refused.status_code == 409 and refused.json["code"] == "record_closed", refused.json
+        assert refused.json["record_status"] == "expired"
+
+
+def test_a_repair_may_be_applied_for_from_the_day_its_refusal_names(
+        client: FlaskClient, dept: Dept, factory: Factory, monkeypatch) -> None:
+    """`repair_too_early` says "from 2026-12-02": on that day, in Beijing, the application is taken,
+    even in the hours before the exact moment the minimum period ends (11:00 here)."""
+    from backend.credit.service import core, disputes
+
+    resident = factory.user("resident")
+    record_id = _ingest(client, dept, resident, ref="DAY-1", occurred_at="2026-09-02T11:00:00+08:00")
+
+    def at(moment: str) -> None:
+        clock = dt.datetime.fromisoformat(moment).astimezone(dt.UTC)
+        monkeypatch.setattr(disputes, "utcnow", lambda: clock)
+        monkeypatch.setattr(core, "utcnow", lambda: clock)
+
+    body = {"record_id": record_id, "statement": "已缴纳罚款并整改"}
+    at("2026-12-01T23:30:00+08:00")
+    early = client.post("/api/v1/me/credit/repairs", json=body, headers=resident.headers)
+    assert early.status_code == 422 and early.json["earliest"] == "2026-12-02"
+    at("2026-12-02T09:29:00+08:00")
+    taken = client.post("/api/v1/me/credit/repairs", json=body, headers=resident.headers)
+    assert taken.status_code == 201, taken.json

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, Table, and_, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from backend.actor import Actor
@@ -99,6 +99,25 @@ def subject_kind(subject_id: str) -> str:
 
 
 # --------------------------------------------------------------------------- records
+
+
+def current_status(record: CreditRecord, now: dt.datetime | None = None) -> str:
+    """A record's status as of now: an ``active`` record past its publicity period is ``expired``
+    from that moment, before the daily job writes it (a ``disputed`` one waits for its objection)."""
+    if record.status == "active" and record.publicity_end is not None and record.publicity_end <= (now or utcnow()):
+        return "expired"
+    return record.status
+
+
+def status_is(status: str, now: dt.datetime | None = None) -> ColumnElement[bool]:
+    """A filter on ``current_status``: the records whose status is ``status`` as of now."""
+    moment = now or utcnow()
+    past = CreditRecord.publicity_end <= moment
+    if status == "active":
+        return and_(CreditRecord.status == "active", or_(CreditRecord.publicity_end.is_(None), ~past))
+    if status == "expired":
+        return or_(CreditRecord.status == "expired", and_(CreditRecord.status == "active", past))
+    return CreditRecord.status == status
 
 
 def publicity_end(category: CreditCategory, polarity: str, severity: str | None, occurred_at: dt.datetime) -> dt.datetime:

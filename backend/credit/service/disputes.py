@@ -55,8 +55,8 @@ def file_objection(*, session: Session, settings: Settings, actor: Actor, subjec
     """Contest one of the subject's records (the caller's own, or their enterprise's): it is marked
     disputed at once (still counts) and gets a due date."""
     record = _subject_record(session, subject_id, record_id)
-    if record.status not in ("active", "disputed"):
-        raise Conflict("record_closed", record_status=record.status)
+    if core.current_status(record) not in ("active", "disputed"):
+        raise Conflict("record_closed", record_status=core.current_status(record))
     now = utcnow()
     objection = CreditObjection(record_id=record.id, open_record_id=record.id, subject_id=record.subject_id,
                                 source_org_id=record.source_org_id, filed_by=actor.account_id,
@@ -182,11 +182,14 @@ def apply_repair(*, session: Session, actor: Actor, subject_id: str | None, reco
     if not _repairable(session, record):
         raise Invalid("not_repairable")
     category = core.categories(session=session)[record.category]
-    if record.status not in ("active", "disputed"):
-        raise Conflict("record_closed", record_status=record.status)
-    earliest = core.publicity_min_end(category, record)
-    if utcnow() < earliest:
-        raise Invalid("repair_too_early", earliest=earliest.astimezone(scoring.SHANGHAI).date().isoformat())
+    if core.current_status(record) not in ("active", "disputed") or record.publicity_end <= utcnow():
+        # past its publicity period the record no longer counts: there is nothing left to repair
+        raise Conflict("record_closed", record_status="expired" if record.status in ("active", "disputed")
+                       else record.status)
+    # from the day (in Beijing) the minimum publicity period ends, as the refusal's `earliest` says
+    earliest = core.publicity_min_end(category, record).astimezone(scoring.SHANGHAI).date()
+    if utcnow().astimezone(scoring.SHANGHAI).date() < earliest:
+        raise Invalid("repair_too_early", earliest=earliest.isoformat())
     if commitment_id:
         from backend.commitments import service as commitments_service
 
@@ -243,13 +246,19 @@ def decide_repair(*, session: Session, actor: Actor, org_id: str, repair_id: str
     if outcome == "approved":
         record = session.get(CreditRecord, repair.record_id, with_for_update=True)
         assert record is not None
+        if core.current_status(record, now) == "expired":
+            # its publicity ended while the application waited: it no longer counts nor shows, so the
+            # repair is granted and the record stays as the expiry left it
+            session.commit()
+            return repair
         if record.status not in ("active", "disputed"):
             raise Conflict("record_closed", record_status=record.status)
         if not _repairable(session, record):  # an objection corrected it meanwhile (to positive, minor...)
             raise Conflict("not_repairable")
         earliest = core.publicity_min_end(core.categories(session=session)[record.category], record)
-        if now < earliest:  # ...or moved its date or severity so that its minimum period has not passed
-            raise Conflict("repair_too_early", earliest=earliest.astimezone(scoring.SHANGHAI).date().isoformat())
+        earliest_day = earliest.astimezone(scoring.SHANGHAI).date()
+        if now.astimezone(scoring.SHANGHAI).date() < earliest_day:  # ...or moved its date or severity so
+            raise Conflict("repair_too_early", earliest=earliest_day.isoformat())  # that its minimum has not passed
         record.status = "repaired"
         record.updated_at = now
         session.flush()

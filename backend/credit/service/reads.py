@@ -19,6 +19,7 @@ from backend.credit.models import (
     ScoreSnapshot,
 )
 from backend.credit.service import core
+from backend.db import utcnow
 from backend.errors import Forbidden, Invalid, NotFound, Unauthorized
 from backend.identity.models import Account, Membership, Organisation, Person
 from backend.pagination import Page, decode_cursor, encode_cursor, paginate
@@ -94,10 +95,12 @@ def _record_items(session: Session, records: list[CreditRecord], lang: str) -> l
     orgs = dict(session.execute(select(Organisation.id, Organisation.name).where(
         Organisation.id.in_({r.source_org_id for r in records}))).tuples().all()) if records else {}
     en = lang == "en"
+    now = utcnow()
     return [{
         "id": r.id, "category": r.category,
         "category_name": (cats[r.category].name_en if en else cats[r.category].name_zh) if r.category in cats else r.category,
-        "polarity": r.polarity, "severity": r.severity, "status": r.status, "source_org_id": r.source_org_id,
+        "polarity": r.polarity, "severity": r.severity, "status": core.current_status(r, now),
+        "source_org_id": r.source_org_id,
         "source_org_name": orgs.get(r.source_org_id), "source_ref": r.source_ref, "occurred_at": r.occurred_at,
         "decision": r.decision, "publicity_end": r.publicity_end, "person_id": r.person_id, "org_id": r.org_id,
         "created_at": r.created_at, "updated_at": r.updated_at,
@@ -110,7 +113,7 @@ def subject_records(*, session: Session, subject_id: str | None, status: str | N
     column = CreditRecord.org_id if (subject_id or "").startswith("org_") else CreditRecord.person_id
     stmt = select(CreditRecord).where(column == (subject_id or ""))
     if status:
-        stmt = stmt.where(CreditRecord.status == status)
+        stmt = stmt.where(core.status_is(status))
     page = paginate(session, stmt, CreditRecord.id, limit=limit, cursor=cursor)
     page.items = _record_items(session, page.items, lang)
     return page
@@ -135,7 +138,7 @@ def department_records(*, session: Session, settings: Settings, actor: Actor, or
     if category:
         stmt = stmt.where(CreditRecord.category == category)
     if status:
-        stmt = stmt.where(CreditRecord.status == status)
+        stmt = stmt.where(core.status_is(status))
     page = paginate(session, stmt, CreditRecord.id, limit=limit, cursor=cursor)
     persons = {r.person_id for r in page.items if r.person_id} | ({looked_up} if looked_up else set())
     for person_id in sorted(persons):
