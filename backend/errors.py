@@ -54,6 +54,7 @@ register_messages(
         # A 信易+ redemption (merchant admin) or a points-store sale (village admin) may be voided once, within a window.
         "redemption_already_voided": ("已撤销", "Already voided", "这笔核销（兑换）已经撤销。", "This redemption was already voided."),
         "void_window_passed": ("已超过撤销时限", "Too late to void", "核销（兑换）{hours} 小时后不能再撤销。", "A redemption can be voided only within {hours} hours."),
+        "bidi_control": ("含有文字方向控制字符", "Bidirectional control character", "{field} 含有改变文字显示方向的控制字符（如 U+202E）：文字必须按存储的样子显示（盖章的文本、姓名和名称尤其如此）。", "{field} holds a character that changes the display direction (such as U+202E); text must read as stored (sealed texts, names above all)."),
         "invalid_cursor": ("分页游标无效", "Invalid cursor", "请使用上一页返回的 next_cursor。", "Use the next_cursor returned by the previous page."),
     }
 )

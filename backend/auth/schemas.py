@@ -9,8 +9,9 @@ PHONE = r"^1[3-9][0-9]{9}$"  # mainland China mobile number
 
 class RegisterSchema(BaseSchema):
     phone = fields.String(required=True, validate=FullMatch(PHONE), metadata={"example": "13800000001"})
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=128),
-                             metadata={"description": "at least 8 characters, not common or guessable"})
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=128),
+                             metadata={"description": "at least PASSWORD_MIN_LENGTH (8) characters, not common or "
+                                                      "guessable (422 weak_password)"})
 
 
 class AccountSchema(BaseSchema):

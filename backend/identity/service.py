@@ -28,6 +28,7 @@ from backend.identity.models import (
     RealNameClaim,
 )
 from backend.pagination import Page, paginate
+from backend.text import has_bidi_controls
 
 register_messages(
     {
@@ -89,13 +90,22 @@ def get_or_create_person(*, session: Session, settings: Settings, id_number: str
 # --------------------------------------------------------------------------- real-name verification
 
 
+def _check_name(name: str) -> None:
+    """A person's or an organisation's name shows letters (blanks or invisible characters would bind
+    an identity to no name, for good) and reads as stored (no bidirectional controls, which would
+    show an officer at the counter another name than the one kept)."""
+    if not ids.has_letters(name):
+        raise Invalid("name_required")
+    if has_bidi_controls(name):
+        raise Invalid("bidi_control", field="name")
+
+
 def submit_real_name(*, session: Session, settings: Settings, actor: Actor, name: str, id_number: str) -> RealNameClaim:
     """Claim to be a person; the checksum verifier approves at once, the counter verifier leaves it pending."""
     number = ids.normalize_id_number(id_number)
     if number is None:
         raise Invalid("invalid_id_number")
-    if not ids.has_letters(name):  # blanks or invisible characters would bind the identity to no name, for good
-        raise Invalid("name_required")
+    _check_name(name)
     account = session.get(Account, actor.account_id, with_for_update=True)
     assert account is not None
     if account.person_id is not None:
@@ -272,8 +282,7 @@ def create_org(*, session: Session, kind: str, name: str, region_code: str, cred
         raise Invalid("invalid_org_kind", kinds=", ".join(ORG_KINDS))
     if not _REGION.match(region_code or ""):
         raise Invalid("invalid_region_code")
-    if not ids.has_letters(name):
-        raise Invalid("name_required")
+    _check_name(name)
     code = _check_credit_code(kind, credit_code)
     if code and session.scalar(select(Organisation.id).where(Organisation.credit_code == code)):
         raise Conflict("credit_code_taken")
@@ -387,8 +396,7 @@ def claim_enterprise(*, session: Session, actor: Actor, credit_code: str, name: 
         raise Invalid("invalid_credit_code")
     if not _REGION.match(region_code or ""):
         raise Invalid("invalid_region_code")
-    if not ids.has_letters(name):
-        raise Invalid("name_required")
+    _check_name(name)
     holder = session.scalar(select(Organisation.kind).where(Organisation.credit_code == code))
     if holder is not None and holder != "enterprise":  # a village's or merchant's code is no enterprise to claim
         raise Conflict("credit_code_taken")

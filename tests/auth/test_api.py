@@ -35,9 +35,12 @@ def test_weak_passwords_are_refused(client, password):
     assert response.status_code == 422 and response.json["code"] == "weak_password"
 
 
-def test_short_passwords_fail_validation(client):
-    response = register(client, "13800001111", "Sh0rt!")
-    assert response.status_code == 422 and "password" in response.json["errors"]
+def test_short_passwords_are_weak_and_say_the_minimum(client):
+    for short in ("Sh0rt!", "Ab#1xyz"):  # 6 and 7 characters
+        response = register(client, "13800001111", short)
+        assert response.status_code == 422 and response.json["code"] == "weak_password"
+        assert response.json["min_length"] == 8
+    assert register(client, "13800001111", "").json["code"] == "validation_failed"
 
 
 def test_a_taken_phone_is_409(client):

@@ -136,6 +136,22 @@ def test_names_of_blanks_or_invisible_marks_are_no_names(client, factory):
     assert org.status_code == 422 and org.json["code"] == "name_required"
 
 
+def test_names_read_as_stored(client, factory):
+    """A direction control would show the counter officer a name other than the one kept."""
+    from tests.factories import valid_id_number
+
+    user = factory.user("account")
+    claim = client.post("/api/v1/me/real-name", json={"name": "张\u202e三", "id_number": valid_id_number()},
+                        headers=user.headers)
+    assert claim.status_code == 422 and claim.json["code"] == "bidi_control" and claim.json["field"] == "name"
+    admin = factory.user("admin")
+    org = client.post("/api/v1/orgs", headers=admin.headers,
+                      json={"kind": "village", "name": "\u202e村东", "region_code": "430104"})
+    assert org.status_code == 422 and org.json["code"] == "bidi_control"
+    assert client.post("/api/v1/me/real-name", json={"name": "张三", "id_number": valid_id_number()},
+                       headers=user.headers).status_code == 201
+
+
 def test_a_credit_code_held_by_a_village_cannot_be_claimed_as_an_enterprise(client, factory):
     from tests.factories import valid_credit_code
 

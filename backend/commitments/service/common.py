@@ -21,7 +21,6 @@ register_messages(
     {
         "template_not_found": ("承诺模板不存在", "Template not found", "找不到该承诺模板。", "No such commitment template."),
         "template_superseded": ("模板已有新版本", "Template superseded", "该模板已有新版本 {current_id}，请使用新版本。", "This template has a newer version {current_id}; use it."),
-        "bidi_control": ("含有文字方向控制字符", "Bidirectional control character", "{field} 含有改变文字显示方向的控制字符（如 U+202E），盖章的文本必须按存储的样子显示。", "{field} holds a character that changes the display direction (such as U+202E); a sealed text must read as stored."),
         "template_pattern_unusable": ("模板字段规则无法使用", "Template pattern unusable", "模板字段 {field} 的规则不是线性时间的 RE2 规则（如含前瞻、反向引用），请部门重新发布模板。", "The pattern of field {field} is not a linear-time RE2 pattern (a lookaround, a backreference); the department must republish the template."),
         "invalid_template": ("承诺模板无效", "Invalid template", "{reason}", "{reason}"),
         "commitment_not_found": ("承诺不存在", "Commitment not found", "找不到该承诺。", "No such commitment."),
