@@ -9,6 +9,7 @@ for objection due dates.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -302,12 +303,34 @@ def add_months(moment: dt.datetime, months: int) -> dt.datetime:
 
 
 def is_working_day(day: dt.date) -> bool:
-    """Chinese working day: holidays skipped, 调休 Saturdays/Sundays counted (chinesecalendar);
-    weekdays only for years the calendar does not know yet."""
+    """Chinese working day: holidays skipped, 调休 Saturdays/Sundays counted (chinesecalendar).
+
+    For a year chinesecalendar does not know yet (the State Council publishes each year's
+    arrangement late in the year before), the weekdays that are not statutory holidays."""
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:
-        return day.weekday() < 5
+        return day.weekday() < 5 and day not in statutory_holidays(day.year)
+
+
+@functools.lru_cache(maxsize=16)
+def statutory_holidays(year: int) -> frozenset[dt.date]:
+    """The days off of 《全国年节及纪念日放假办法》 (as amended 2024, in force 2025) in ``year``:
+    元旦 1 Jan; 春节 除夕 to 初三; 清明 (the solar term); 劳动节 1-2 May; 端午 (5/5); 中秋 (8/15);
+    国庆节 1-3 Oct. Lunar dates come from lunar-python, the solar term from chinesecalendar. The
+    year's 调休 swaps and make-up days are not known before its arrangement is published."""
+    from lunar_python import Lunar
+
+    def lunar(month: int, day: int, lunar_year: int = year) -> dt.date:
+        solar = Lunar.fromYmd(lunar_year, month, day).getSolar()
+        return dt.date(solar.getYear(), solar.getMonth(), solar.getDay())
+
+    new_year = lunar(1, 1)
+    days = {dt.date(year, 1, 1), dt.date(year, 5, 1), dt.date(year, 5, 2), *(dt.date(year, 10, d) for d in (1, 2, 3)),
+            *(new_year + dt.timedelta(days=n) for n in (-1, 0, 1, 2)), lunar(5, 5), lunar(8, 15)}
+    days |= {d for d, name in chinese_calendar.get_solar_terms(dt.date(year, 4, 1), dt.date(year, 4, 10))
+             if name == "清明"}
+    return frozenset(d for d in days if d.year == year)
 
 
 def add_working_days(day: dt.date, n: int) -> dt.date:

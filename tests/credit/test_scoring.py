@@ -188,3 +188,32 @@ def test_the_negative_reasons_add_up_to_at_most_what_dishonesty_took(pos: list, 
     result = _score(_records(pos, neg), subject)
     lost = next(d["points"] for d in result.dimensions if d["code"] == "dishonesty")
     assert sum(r["points"] for r in result.reasons if r["points"] < 0) >= lost
+
+
+def test_statutory_holidays_match_the_published_calendar_where_it_exists():
+    """The law's days off (as amended for 2025 on) are holidays in every year chinesecalendar knows."""
+    import chinese_calendar
+
+    for year in (2025, 2026):
+        days = scoring.statutory_holidays(year)
+        assert len(days) == 13  # 元旦 1, 春节 4, 清明 1, 劳动节 2, 端午 1, 中秋 1, 国庆 3
+        assert all(chinese_calendar.is_holiday(day) for day in days), year
+
+
+def test_a_year_the_calendar_does_not_know_yet_still_skips_its_statutory_holidays(monkeypatch):
+    import chinese_calendar
+
+    assert scoring.statutory_holidays(2027) == {
+        dt.date(2027, 1, 1), *(dt.date(2027, 2, d) for d in (5, 6, 7, 8)), dt.date(2027, 4, 5),
+        dt.date(2027, 5, 1), dt.date(2027, 5, 2), dt.date(2027, 6, 9), dt.date(2027, 9, 15),
+        *(dt.date(2027, 10, d) for d in (1, 2, 3))}
+
+    def unknown(day):
+        raise NotImplementedError(f"{day.year} not supported")
+
+    monkeypatch.setattr(chinese_calendar, "is_workday", unknown)
+    assert not scoring.is_working_day(dt.date(2027, 1, 1))  # a Friday, but 元旦
+    assert scoring.is_working_day(dt.date(2027, 1, 4))
+    # filed Wednesday 30 December 2026 (known year), counted across 元旦 (unknown year): 31 Dec, 4-7 Jan
+    due = scoring.due_at(dt.datetime(2026, 12, 30, 10, 0, tzinfo=scoring.SHANGHAI), 5)
+    assert due.astimezone(scoring.SHANGHAI).date() == dt.date(2027, 1, 7)
