@@ -260,6 +260,11 @@ def test_department_lists_its_records_with_filters(client: FlaskClient, dept: De
     assert len(client.get(url, headers=dept.headers).json["items"]) == 2
     only = client.get(url, query_string={"subject": r1.person_id}, headers=dept.headers).json["items"]
     assert [r["source_ref"] for r in only] == ["F-1"]
+    by_number = client.get(url, query_string={"subject": r1.id_number}, headers=dept.headers).json["items"]
+    assert [r["source_ref"] for r in by_number] == ["F-1"]
+    for typo in (invalid_id_number(), "bogus"):  # a mistyped subject is an error, not "no records"
+        refused = client.get(url, query_string={"subject": typo}, headers=dept.headers)
+        assert refused.status_code == 422 and refused.json["code"] == "invalid_subject", typo
     honours = client.get(url, query_string={"category": "honour"}, headers=dept.headers).json["items"]
     assert [r["source_ref"] for r in honours] == ["F-2"]
     other = factory.org("department")

@@ -51,6 +51,7 @@ register_messages(
         "not_an_enterprise": ("不是企业", "Not an enterprise", "该统一社会信用代码或机构不是企业，不能作为信用主体。", "This code or organisation is not an enterprise and holds no credit records."),
         "subject_not_found": ("信用主体不存在", "Subject not found", "没有 {subject} 这个人或企业。", "There is no person or enterprise {subject}."),
         "invalid_record": ("记录字段无效", "Invalid record", "字段 {field} 无效。", "Field {field} is invalid."),
+        "invalid_subject": ("主体标识无效", "Invalid subject", "subject 应为主体编号（per_… / org_…）、校验正确的公民身份号码或统一社会信用代码。", "subject must be a subject id (per_… / org_…), an ID number or a credit code that passes its checksum."),
         "source_ref_conflict": ("编号已用于另一主体的记录", "Reference names another record", "本部门的 source_ref 已用于另一主体的记录 {record_id}：重发同一记录才算重复，请换一个编号。", "This department's source_ref already names record {record_id} of another subject; only a re-send of the same record is a duplicate: use another reference."),
         "occurred_in_future": ("发生时间晚于当前时间", "Occurred in the future", "记录的发生时间不能晚于当前时间。", "A record cannot have occurred in the future."),
         "too_many_records": ("单批记录过多", "Too many records", "每批最多 {max} 条记录。", "At most {max} records per batch."),

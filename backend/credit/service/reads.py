@@ -150,7 +150,9 @@ def department_records(*, session: Session, settings: Settings, actor: Actor, or
 
 def _named_subject(session: Session, settings: Settings, subject: str) -> tuple[str | None, str | None]:
     """(person id, organisation id) of a subject named by id, ID number or credit code; an unknown
-    one names nobody (an empty list, as for an id without records)."""
+    one names nobody (an empty list, as for an id without records). A value that is none of these
+    (a mistyped ID number fails its checksum) is 422 ``invalid_subject``: an officer's typo must
+    not read as "no records"."""
     from backend.identity import ids
     from backend.identity import service as identity_service
 
@@ -164,8 +166,9 @@ def _named_subject(session: Session, settings: Settings, subject: str) -> tuple[
         blind = identity_service.blind_index(settings=settings, id_number=number)
         return session.scalar(select(Person.id).where(Person.id_blind == blind)) or "", None
     code = ids.normalize_credit_code(subject)
-    org = session.scalar(select(Organisation.id).where(Organisation.credit_code == code)) if code else None
-    return None, org or ""
+    if code is None:
+        raise Invalid("invalid_subject")
+    return None, session.scalar(select(Organisation.id).where(Organisation.credit_code == code)) or ""
 
 
 def my_history(*, session: Session, actor: Actor, limit: int, cursor: str | None, lang: str) -> Page:
