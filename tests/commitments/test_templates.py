@@ -158,3 +158,18 @@ def test_sealed_text_takes_no_invisible_slot_values_no_bidi_controls_and_whole_c
     lone = client.post(url, json={**TEMPLATE, "fields": [{"name": "name", "pattern": "\\ud800"}], "text": "{name}"},
                        headers=desk.officer.headers)
     assert lone.status_code == 422 and lone.json["code"] == "invalid_template"
+
+
+def test_date_fields_hold_dates_a_person_means(client, factory, desk):
+    from tests.commitments.conftest import publish
+
+    template = publish(client, desk.department, desk.officer, text="承诺在{due}前补齐材料。",
+                       fields=[{"name": "due", "type": "date", "required": True}])
+    resident = factory.user("resident")
+    for far in ("0001-01-01", "1899-12-31", "2101-01-01", "9999-12-31"):
+        refused = client.post("/api/v1/commitments", json={"template_id": template["id"], "fields": {"due": far}},
+                              headers=resident.headers)
+        assert refused.status_code == 422 and refused.json["code"] == "invalid_field_value", far
+    ok = client.post("/api/v1/commitments", json={"template_id": template["id"], "fields": {"due": "2026-12-31"}},
+                     headers=resident.headers)
+    assert ok.status_code == 201 and "2026-12-31" in ok.json["text"]

@@ -88,6 +88,9 @@ def _code_point(match: re.Match[str]) -> str:
     return f"{match.group(4)}\\x{{{match.group(5)}}}"
 
 
+_FIRST_DAY, _LAST_DAY = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
+
+
 def _check_value(definition: dict[str, Any], value: Any) -> Any:
     kind, name = definition["type"], definition["name"]
     bad = Invalid("invalid_field_value", field=name, expected=_EXPECTED[kind])
@@ -118,9 +121,12 @@ def _check_value(definition: dict[str, Any], value: Any) -> Any:
         if not isinstance(value, str) or len(value) != 10:
             raise bad
         try:
-            return dt.date.fromisoformat(value).isoformat()
+            day = dt.date.fromisoformat(value)
         except ValueError as exc:
             raise bad from exc
+        if not _FIRST_DAY <= day <= _LAST_DAY:  # "承诺在0001-01-01前…" is no date a person means
+            raise Invalid("invalid_field_value", field=name, expected="a date from 1900-01-01 to 2100-12-31")
+        return day.isoformat()
     if not isinstance(value, bool):
         raise bad
     return value
