@@ -179,7 +179,7 @@ class InspectionDrawCreateSchema(BaseSchema):
                            metadata={"description": "how many enterprises to inspect (all candidates if fewer)"})
     weights = fields.Nested(InspectionWeightsSchema, load_default=None, metadata={
         "description": "relative chance of each grade (default INSPECTION_WEIGHTS: A 1, B 2, C 4, D 8); 0 leaves a grade out"})
-    region_code = fields.String(load_default=None, validate=FullMatch(r"\d{2}(\d{2}){0,2}"), metadata={
+    region_code = fields.String(load_default=None, validate=FullMatch(r"^[0-9]{2}([0-9]{2}){0,2}$"), metadata={
         "description": "only enterprises whose division code starts so (43: the province, 4301: the city...)"})
     inspectors_per_target = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=0, max=10),
                                            metadata={"description": "default INSPECTION_INSPECTORS_PER_TARGET (2)"})
