@@ -143,7 +143,7 @@ class VisitView:
     line_fen: int | None = 0
     available_fen: int | None = 0
     charges: list[MedicalCharge] = field(default_factory=list)
-    bill: MedicalBill | None = None
+    bill: BillView | None = None  # with its payments
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.visit, name)
@@ -185,7 +185,8 @@ def get_visit(*, session: Session, settings: Settings, actor: Actor, hospital_id
     visit = _hospital_visit(session, hospital_id, visit_id)
     charges = list(session.scalars(select(MedicalCharge).where(MedicalCharge.visit_id == visit.id)
                                    .order_by(MedicalCharge.id)))
-    bill = session.scalars(select(MedicalBill).where(MedicalBill.visit_id == visit.id)).one_or_none()
+    stored = session.scalars(select(MedicalBill).where(MedicalBill.visit_id == visit.id)).one_or_none()
+    bill = _bill_views(session, [stored], with_names=False)[0] if stored is not None else None  # with payments
     if visit.status != "open":
         name_masked = masked_name(session, visit.person_id)
         session.rollback()

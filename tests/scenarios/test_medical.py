@@ -213,6 +213,9 @@ def test_partial_payments_overpayment_and_idempotent_replay(client, factory) -> 
         (part.json["id"], 10_000), (rest.json["id"], 20_000)]
     one = client.get(f"{hospital.base}/bills/{bill['id']}", headers=hospital.billing.headers).json
     assert [p["amount_fen"] for p in one["payments"]] == [10_000, 20_000]
+    visit = client.get(f"{hospital.base}/visits/{bill['visit_id']}", headers=hospital.billing.headers).json
+    assert visit["bill"]["hospital_name"] == hospital.name  # the visit's bill is the same view
+    assert [p["amount_fen"] for p in visit["bill"]["payments"]] == [10_000, 20_000]
     assert client.get(f"{API}/me/medical/bills", headers=factory.user("resident").headers).json["items"] == []
     listed = client.get(f"{hospital.base}/bills?status=paid", headers=hospital.billing.headers).json["items"]
     assert [b["id"] for b in listed] == [bill["id"]] and listed[0]["name_masked"].endswith("*")
