@@ -11,7 +11,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_RANGE_DAYS = 366
 
 register_messages({
-    "invalid_date_range": ("日期范围不正确", "Invalid date range", "日期为 2000 至 2100 年间的 YYYY-MM-DD，结束日期不能早于开始日期，且跨度不超过 366 天。", "Dates are YYYY-MM-DD in 2000-2100, to not before from, at most 366 days apart."),
+    "invalid_date_range": ("日期范围不正确", "Invalid date range", "日期为 2000 至 2100 年间的 YYYY-MM-DD，结束日期不能早于开始日期，且含首尾不超过 366 天。", "Dates are YYYY-MM-DD in 2000-2100, to not before from, covering at most 366 days (both ends included)."),
 })
 
 
@@ -24,7 +24,7 @@ def date_range(date_from: dt.date | None, date_to: dt.date | None, now: dt.datet
     """[start, end) of Shanghai calendar days, inclusive of ``date_to``; default the last 30 days."""
     date_to = date_to or now.astimezone(SHANGHAI).date()
     date_from = date_from or date_to - dt.timedelta(days=30)
-    if date_from > date_to or (date_to - date_from).days > MAX_RANGE_DAYS \
+    if date_from > date_to or (date_to - date_from).days + 1 > MAX_RANGE_DAYS \
             or not 2000 <= date_from.year <= date_to.year <= 2100:
         raise Invalid("invalid_date_range")
     return day_start(date_from), day_start(date_to + dt.timedelta(days=1))

@@ -248,6 +248,10 @@ def test_the_csv_export_is_utf8_with_bom_masked_and_bounded_by_dates(client, fac
     assert client.get(f"{url}?from=yesterday", headers=shop.admin.headers).status_code == 422
     far = client.get(f"{url}?from=9999-12-30&to=9999-12-31", headers=shop.admin.headers)
     assert far.status_code == 422 and far.json["code"] == "invalid_date_range"
+    # at most 366 days, both ends counted: a leap year whole, not a day more
+    assert client.get(f"{url}?from=2028-01-01&to=2028-12-31", headers=shop.admin.headers).status_code == 200
+    long = client.get(f"{url}?from=2025-12-01&to=2026-12-02", headers=shop.admin.headers)
+    assert long.status_code == 422 and long.json["code"] == "invalid_date_range"
 
 
 def test_the_counter_lists_its_own_redemptions_newest_first(client, factory) -> None:
