@@ -68,11 +68,12 @@ def handle_app_error(exc: AppError) -> Response:
     return render_app_error(exc)
 
 
-# marshmallow's per-field messages as a Chinese client reads them (the default language); a schema's
-# own messages, and anything not listed, pass unchanged.
+# marshmallow's per-field messages, and the schemas' own, as a Chinese client reads them (the default
+# language); anything not listed passes unchanged (tests/platform checks every schema's own message is).
 _ZH_FIELD_MESSAGES = [(re.compile(pattern), zh) for pattern, zh in (
     (r"^Missing data for required field\.$", "缺少必填字段。"),
     (r"^Text has nothing to read \(blank or invisible characters only\)\.$", "文本为空（只有空白或不可见字符）。"),
+    (r"^Text holds a direction override, embedding or isolate .*$", "文本含有改变显示方向的控制字符（U+202A–U+202E、U+2066–U+2069），显示会与内容不符。"),
     (r"^Field may not be null\.$", "不能为 null。"),
     (r"^Unknown field\.$", "未知字段。"),
     (r"^Invalid input type\.$", "输入类型无效。"),
@@ -100,6 +101,12 @@ _ZH_FIELD_MESSAGES = [(re.compile(pattern), zh) for pattern, zh in (
     (r"^Must be less than (\S+)\.$", r"须小于 \1。"),
     (r"^Must be one of: (.*)\.$", r"须是以下之一：\1。"),
     (r"^String does not match expected pattern\.$", "格式不正确。"),
+    # the schemas' own messages
+    (r"^lower-case letters, digits, _ and -, up to 40$", "小写字母、数字、_ 和 -，最多 40 个字符"),
+    (r"^lower-case letters, digits and _, 2-40 characters$", "小写字母开头，小写字母、数字和 _，2 到 40 个字符"),
+    (r"^a mainland mobile number$", "须为中国大陆手机号码"),
+    (r"^YYYY-MM$", "格式为 YYYY-MM"),
+    (r"^in the years 2000-2099$", "须在 2000 至 2099 年之间"),
 )]
 
 

@@ -23,7 +23,7 @@ from backend.config import Settings
 from backend.db import AppSession
 from backend.errors import AppError, Conflict, Forbidden, NotFound, Unauthorized, write_kept
 from backend.idempotency import service as idempotency
-from backend.text import VISIBLE, has_visible
+from backend.text import TEXT_PATTERN, has_direction_overrides, has_visible
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -309,16 +309,30 @@ class FullMatch(ma.validate.Regexp):
         return value
 
 
+class Bool(ma.fields.Boolean):
+    """A boolean of a JSON body: ``true`` or ``false`` only. marshmallow's Boolean also takes "no",
+    "yes", "on", 0 and 1 (right for query strings), so ``{"active": "no"}`` from a form would have
+    silently retired a scenario, while integer fields refuse "2"."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class Text(ma.fields.String):
     """Text a person reads (a title, a reason, a name): it must show at least one character (blank
-    or only invisible characters such as U+200B is refused), and surrounding whitespace is dropped
+    or only invisible characters such as U+200B is refused) and hold no direction override (an
+    offer title or a store item shown reversed on a resident's screen), and surrounding whitespace is dropped
     (not with ``strip=False``: a document's text keeps its layout, e.g. the two U+3000 that open a
     Chinese paragraph). Length validators then apply to what is left."""
 
-    default_error_messages = {"blank": "Text has nothing to read (blank or invisible characters only)."}
+    default_error_messages = {"blank": "Text has nothing to read (blank or invisible characters only).",
+                              "direction": "Text holds a direction override, embedding or isolate (U+202A-U+202E, "
+                                           "U+2066-U+2069): it would display otherwise than it reads."}
 
     def __init__(self, *, strip: bool = True, **kwargs: Any) -> None:
-        kwargs.setdefault("metadata", {}).setdefault("pattern", VISIBLE)
+        kwargs.setdefault("metadata", {}).setdefault("pattern", TEXT_PATTERN)
         super().__init__(**kwargs)
         self.strip = strip
 
@@ -326,6 +340,8 @@ class Text(ma.fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         if not has_visible(text):
             raise self.make_error("blank")
+        if has_direction_overrides(text):
+            raise self.make_error("direction")
         return text.strip() if self.strip else text
 
 

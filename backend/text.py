@@ -23,6 +23,18 @@ _HAS_VISIBLE = re.compile(VISIBLE[:-1] + _ASTRAL_INVISIBLE + "]")
 _BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
+# The overrides, embeddings and isolates alone (not the marks, which Uyghur and other right-to-left
+# text may carry): no text a person reads holds them. TEXT_PATTERN, the OpenAPI ``pattern`` of such
+# fields, says both rules: one visible character, and none of these anywhere.
+_OVERRIDES = "\\u202a-\\u202e\\u2066-\\u2069"
+TEXT_PATTERN = f"^[^{_OVERRIDES}]*{VISIBLE}[^{_OVERRIDES}]*$"
+_HAS_OVERRIDES = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def has_direction_overrides(text: str) -> bool:
+    return _HAS_OVERRIDES.search(text) is not None
+
+
 def has_visible(text: str) -> bool:
     """Whether ``text`` shows at least one character (not blank nor only invisible characters)."""
     return _HAS_VISIBLE.search(text) is not None

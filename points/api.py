@@ -264,10 +264,11 @@ class Leaderboard(MethodView):
 @blp.route("/villages/<org_id>/store-items")
 class StoreItems(MethodView):
     @village_member
+    @blp.arguments(RuleListQuerySchema, location="query")
     @blp.response(200, StoreItemListSchema)
-    def get(self, org_id: str) -> Any:
-        """Items of the points store (积分超市)"""
-        return {"items": service.list_items(session=get_session(), org_id=org_id), "next_cursor": None}
+    def get(self, query: dict[str, Any], org_id: str) -> Any:
+        """Items of the points store (积分超市); retired ones too with ?include_inactive=true"""
+        return {"items": service.list_items(session=get_session(), org_id=org_id, **query), "next_cursor": None}
 
     @org_role(VILLAGE, "admin")
     @blp.arguments(StoreItemCreateSchema)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from backend.http import BaseSchema, FullMatch, PageQuerySchema, Text
+from backend.http import BaseSchema, Bool, FullMatch, PageQuerySchema, Text
 from points import ledger
 
 _CODE = FullMatch(r"^[a-z0-9][a-z0-9_\-]{0,39}$", error="lower-case letters, digits, _ and -, up to 40")
@@ -22,7 +22,7 @@ class RuleCreateSchema(BaseSchema):
     limit_per_period = fields.Integer(load_default=None, allow_none=True, strict=True,
                                       validate=validate.Range(min=1, max=1000))
     period = fields.String(load_default=None, allow_none=True, validate=_PERIOD)
-    evidence_required = fields.Boolean(load_default=False)
+    evidence_required = Bool(load_default=False)
 
 
 class RuleUpdateSchema(BaseSchema):
@@ -31,8 +31,8 @@ class RuleUpdateSchema(BaseSchema):
     category = Text(validate=validate.Length(min=1, max=40))
     limit_per_period = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=1000))
     period = fields.String(allow_none=True, validate=_PERIOD)
-    evidence_required = fields.Boolean()
-    active = fields.Boolean()
+    evidence_required = Bool()
+    active = Bool()
 
 
 class RuleSchema(BaseSchema):
@@ -54,6 +54,8 @@ class RuleListSchema(BaseSchema):
 
 
 class RuleListQuerySchema(BaseSchema):
+    """``?include_inactive=true``: retired rules (or store items) too."""
+
     include_inactive = fields.Boolean(load_default=False)
 
 
@@ -202,7 +204,7 @@ class StoreItemUpdateSchema(BaseSchema):
     price = fields.Integer(strict=True, validate=validate.Range(min=1, max=1_000_000))
     restock = fields.Integer(strict=True, validate=validate.Range(min=1, max=1_000_000),
                              metadata={"description": "add this many to the stock"})
-    active = fields.Boolean()
+    active = Bool()
 
 
 class StoreItemSchema(BaseSchema):

@@ -11,7 +11,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, pre_load, validate
 
-from backend.http import BaseSchema, FullMatch, PageQuerySchema, Text
+from backend.http import BaseSchema, Bool, FullMatch, PageQuerySchema, Text
 from scenarios.eligibility import LEVELS, MEDICAL_LEVELS, PERIODS
 
 _MAX_FEN = 100_000_000  # ¥1,000,000: far above any line; keeps integers sane
@@ -53,7 +53,7 @@ class ScenarioCreateSchema(BaseSchema):
 class ScenarioUpdateSchema(BaseSchema):
     name = Text(validate=validate.Length(min=1, max=100))
     description = fields.String(validate=validate.Length(max=2000))
-    active = fields.Boolean()
+    active = Bool()
 
 
 class ScenarioReportQuerySchema(BaseSchema):
@@ -92,7 +92,7 @@ class OfferCreateSchema(BaseSchema):
     title = Text(required=True, validate=validate.Length(min=1, max=200))
     benefit = Text(required=True, validate=validate.Length(min=1, max=2000))
     min_level = fields.String(required=True, validate=validate.OneOf(LEVELS))
-    red_list_only = fields.Boolean(load_default=False)
+    red_list_only = Bool(load_default=False)
     per_person_limit = fields.Integer(load_default=None, allow_none=True, strict=True,
                                       validate=validate.Range(min=1, max=10_000))
     period = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(PERIODS))
@@ -100,20 +100,20 @@ class OfferCreateSchema(BaseSchema):
                                  validate=validate.Range(min=0, max=10_000_000))
     valid_from = fields.AwareDateTime(load_default=None, allow_none=True, **_MOMENT)
     valid_to = fields.AwareDateTime(load_default=None, allow_none=True, **_MOMENT)
-    active = fields.Boolean(load_default=True)
+    active = Bool(load_default=True)
 
 
 class OfferUpdateSchema(BaseSchema):
     title = Text(validate=validate.Length(min=1, max=200))
     benefit = Text(validate=validate.Length(min=1, max=2000))
     min_level = fields.String(validate=validate.OneOf(LEVELS))
-    red_list_only = fields.Boolean()
+    red_list_only = Bool()
     per_person_limit = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=1, max=10_000))
     period = fields.String(validate=validate.OneOf(PERIODS))
     total_quota = fields.Integer(allow_none=True, strict=True, validate=validate.Range(min=0, max=10_000_000))
     valid_from = fields.AwareDateTime(allow_none=True, **_MOMENT)
     valid_to = fields.AwareDateTime(allow_none=True, **_MOMENT)
-    active = fields.Boolean()
+    active = Bool()
 
 
 class OfferSchema(BaseSchema):

@@ -6,7 +6,7 @@ from marshmallow import fields as f
 from marshmallow import validate
 
 from backend.commitments.models import COMMITMENT_TYPES, FIELD_TYPES, STATUSES
-from backend.http import BaseSchema, FullMatch, PageQuerySchema, Text
+from backend.http import BaseSchema, Bool, FullMatch, PageQuerySchema, Text
 
 _TYPE = validate.OneOf(COMMITMENT_TYPES)
 
@@ -14,7 +14,7 @@ _TYPE = validate.OneOf(COMMITMENT_TYPES)
 class FieldDefinitionSchema(BaseSchema):
     name = f.String(required=True, validate=validate.Length(min=1, max=32))
     type = f.String(load_default="string", validate=validate.OneOf(FIELD_TYPES))
-    required = f.Boolean(load_default=True)
+    required = Bool(load_default=True)
     pattern = f.String(load_default=None, validate=validate.Length(max=200))
     label = f.String(load_default=None, validate=validate.Length(max=100))
 

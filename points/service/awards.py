@@ -95,7 +95,9 @@ def approve(*, session: Session, actor: Actor, org_id: str, award_id: str) -> Aw
     The resident's account row is locked first (``FOR UPDATE``; SQLite's
     BEGIN IMMEDIATE serialises anyway), so two approvals of different awards
     for the same resident and rule see each other and the period limit holds.
-    The pending -> approved UPDATE is conditional: only its winner posts.
+    The pending -> approved UPDATE is conditional: only its winner posts. It posts the points the
+    award was submitted with (a rule repriced meanwhile changes later awards); a rule retired
+    meanwhile posts nothing (409 ``rule_inactive``: the approver rejects the award).
     """
     award = _award(session, org_id, award_id)
     _independent(award, actor)
@@ -106,6 +108,8 @@ def approve(*, session: Session, actor: Actor, org_id: str, award_id: str) -> Aw
     resident = resident_account(session, org_id, award.account_id, lock=True)
     rule = session.get(PointsRule, award.rule_id)
     assert rule is not None
+    if not rule.active:  # the committee withdrew the rule after the award was submitted: reject it instead
+        raise Conflict("rule_inactive")
     now = utcnow()
     won = rowcount(session, update(PointsAward).where(PointsAward.id == award.id, PointsAward.status == "pending")
                    .values(status="approved", decided_by=actor.account_id, decided_at=now, approved_at=now))

@@ -33,6 +33,7 @@ register_messages(
         "award_not_approved": ("申报未通过", "Award not approved", "只有已通过的申报可以撤销。", "Only an approved award can be reversed."),
         "same_person": ("不能审批与自己有关的申报", "Same person", "审批人不能是申报的提交人或受奖人。", "The approver must be neither the person who submitted the award nor the one it is for."),
         "item_not_found": ("商品不存在", "Item not found", "积分超市中没有该商品。", "No such store item."),
+        "stock_too_large": ("库存过多", "Stock too large", "补货后库存不能超过 {max_stock}。", "The stock may not exceed {max_stock} after a restock."),
         "out_of_stock": ("库存不足", "Out of stock", "该商品库存不足。", "Not enough stock of this item."),
         "item_changed": ("商品刚刚调整", "Item just changed", "该商品的价格刚刚调整（现价 {price} 积分），请让居民出示新码后重试。", "The item was repriced a moment ago (now {price} points); ask the resident for a fresh code and retry."),
         "insufficient_points": ("积分不足", "Insufficient points", "积分余额不足以兑换。", "The resident's balance does not cover this redemption."),

@@ -25,7 +25,7 @@ from backend.actor import Actor
 from backend.config import Settings
 from backend.days import date_range
 from backend.db import new_id, rowcount, utcnow
-from backend.errors import Conflict, NotFound
+from backend.errors import Conflict, Invalid, NotFound
 from backend.identity.ids import mask_name
 from backend.identity.models import Person
 from backend.pagination import Page, paginate
@@ -57,15 +57,21 @@ def _item(session: Session, org_id: str, item_id: str) -> StoreItem:
     return item
 
 
+MAX_STOCK = 10_000_000  # what a village shelf holds of one item, far inside the column's range
+
+
 def update_item(*, session: Session, org_id: str, item_id: str, restock: int | None = None,
                 **changes: Any) -> StoreItem:
-    """Rename, reprice, retire, or add stock (``restock``: added by a relative UPDATE, safe beside redemptions)."""
+    """Rename, reprice, retire, or add stock (``restock``: added by a relative UPDATE, safe beside
+    redemptions; the stock stays at most ``MAX_STOCK``, else 422 ``stock_too_large``)."""
     item = _item(session, org_id, item_id)
     for name, value in changes.items():
         setattr(item, name, value)
     session.flush()
-    if restock:
-        rowcount(session, update(StoreItem).where(StoreItem.id == item.id).values(stock=StoreItem.stock + restock))
+    if restock and not rowcount(session, update(StoreItem).where(
+            StoreItem.id == item.id, StoreItem.stock <= MAX_STOCK - restock).values(stock=StoreItem.stock + restock)):
+        session.rollback()
+        raise Invalid("stock_too_large", max_stock=MAX_STOCK)
     session.commit()
     session.refresh(item)
     return item

@@ -47,7 +47,8 @@ def test_a_resident_issues_a_sealed_report_of_its_records_and_level(client, fact
 
 def test_a_report_purpose_must_read_as_sealed(client, factory):
     resident = factory.user("resident")
-    for purpose, code in ((" \u200b ", "validation_failed"), ("招投标\u202e用途", "bidi_control")):
+    for purpose, code in ((" \u200b ", "validation_failed"), ("招投标\u200e用途", "bidi_control"),
+                          ("招投标\u202e用途", "validation_failed")):
         refused = client.post("/api/v1/me/credit/reports", json={"purpose": purpose}, headers=resident.headers)
         assert refused.status_code == 422 and refused.json["code"] == code, refused.json
     plain = client.post("/api/v1/me/credit/reports", json={"purpose": " 招投标 "}, headers=resident.headers)

@@ -147,9 +147,11 @@ def test_sealed_text_takes_no_invisible_slot_values_no_bidi_controls_and_whole_c
                                headers=resident.headers)
         assert response.status_code == 422 and response.json["code"] == "invalid_field_value", repr(blank)
     url = f"/api/v1/departments/{desk.dept_id}/commitment-templates"
-    for body in ({"title": "模\u202e板"}, {"text": "本人{name}承诺\u061c{matter}{amount}"}):
+    # a direction mark: bidi_control (sealed text carries none); an override: no text at all takes one
+    for body, code in (({"text": "本人{name}承诺\u061c{matter}{amount}"}, "bidi_control"),
+                       ({"title": "模\u200f板"}, "bidi_control"), ({"title": "模\u202e板"}, "validation_failed")):
         response = client.post(url, json={**TEMPLATE, **body}, headers=desk.officer.headers)
-        assert response.status_code == 422 and response.json["code"] == "bidi_control", body
+        assert response.status_code == 422 and response.json["code"] == code, body
     emoji = publish(client, desk.department, desk.officer, text="{mark}",
                     fields=[{"name": "mark", "type": "string", "required": True, "pattern": "\\ud83d\\ude00"}])
     ok = client.post("/api/v1/commitments", json={"template_id": emoji["id"], "fields": {"mark": "😀"}},

@@ -138,6 +138,22 @@ def test_reversal_posts_a_compensating_transaction_with_its_reason(app, village,
     assert run_verify(app).exit_code == 0
 
 
+def test_a_pending_award_posts_its_submitted_points_and_nothing_once_its_rule_is_retired(village):
+    _, rid = village.add_resident()
+    village.rule("help", 8)
+    repriced, retired = village.submit(rid, "help"), village.submit(rid, "help")
+    url = village.url("/rules/help")
+    assert village.client.patch(url, json={"points": 80}, headers=village.admin.headers).status_code == 200
+    approved = village.approve(repriced["id"])
+    assert approved.status_code == 200 and approved.json["points"] == 8  # as submitted
+    assert village.client.patch(url, json={"active": False}, headers=village.admin.headers).status_code == 200
+    refused = village.approve(retired["id"])
+    assert refused.status_code == 409 and refused.json["code"] == "rule_inactive"
+    rejected = village.client.post(village.url(f"/awards/{retired['id']}/reject"), json={"note": "规则已停用"},
+                                   headers=village.approver.headers)
+    assert rejected.status_code == 200 and rejected.json["status"] == "rejected"
+
+
 def test_reversing_a_pending_award_is_409(village):
     _, rid = village.add_resident()
     village.rule("volunteer", 10)

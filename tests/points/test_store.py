@@ -117,6 +117,33 @@ def test_restock_adds_to_the_stock(village):
     assert response.status_code == 200 and response.json["stock"] == 5 and response.json["price"] == 12
 
 
+def test_a_retired_item_leaves_the_shelf_but_can_be_found_and_revived(village):
+    item = village.item("旧毛巾", price=3, stock=2)
+    url = village.url("/store-items")
+    assert village.client.patch(f"{url}/{item['id']}", json={"active": False},
+                                headers=village.admin.headers).status_code == 200
+    assert village.client.get(url, headers=village.admin.headers).json["items"] == []
+    listed = village.client.get(url, query_string={"include_inactive": "true"}, headers=village.admin.headers)
+    assert [(i["id"], i["active"]) for i in listed.json["items"]] == [(item["id"], False)]
+    assert village.client.patch(f"{url}/{item['id']}", json={"active": True},
+                                headers=village.admin.headers).json["active"] is True
+
+
+def test_restocking_stops_at_the_stock_limit_and_changes_nothing(village, session):
+    from points.service.store import MAX_STOCK
+
+    item = village.item(price=10, stock=1_000_000)
+    session.execute(update(StoreItem).where(StoreItem.id == item["id"]).values(stock=MAX_STOCK - 5))
+    session.commit()
+    url = village.url(f"/store-items/{item['id']}")
+    over = village.client.patch(url, json={"restock": 6, "price": 11}, headers=village.admin.headers)
+    assert over.status_code == 422 and over.json["code"] == "stock_too_large" and over.json["max_stock"] == MAX_STOCK
+    assert session.scalar(select(StoreItem.price).where(StoreItem.id == item["id"])) == 10  # the price stayed too
+    session.rollback()
+    full = village.client.patch(url, json={"restock": 5}, headers=village.admin.headers)
+    assert full.status_code == 200 and full.json["stock"] == MAX_STOCK
+
+
 def test_a_retried_redemption_returns_the_first_response_and_posts_once(village, session):
     user, _ = _funded(village, 100)
     item = village.item(price=10, stock=5)

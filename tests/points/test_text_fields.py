@@ -56,3 +56,20 @@ def test_offers_voids_and_charges_need_text(client, factory, blank: str) -> None
                         headers=hospital.clinician.headers).json
     assert _refused(client.post(f"{hospital.base}/visits/{visit['id']}/charges",
                                 json={"amount_fen": 100, "item": blank}, headers=hospital.billing.headers), "item")
+
+
+def test_no_text_shown_to_residents_takes_a_direction_override(client, factory, village: Village) -> None:
+    """U+202E would show an offer title, a rule or a store item reversed on a resident's screen."""
+    shop = make_shop(factory)
+    body = {"scenario": "public_bikes", "title": "免押\u202e骑行", "benefit": "免押金", "min_level": "A"}
+    offer = client.post(f"{shop.base}/offers", json=body, headers=shop.admin.headers)
+    assert _refused(offer, "title")
+    rule = client.post(village.url("/rules"), json={"code": "r2", "name": "a\u202eb", "points": 5, "category": "c"},
+                       headers=village.admin.headers)
+    assert _refused(rule, "name") and "方向" in rule.json["errors"]["name"][0]
+    item = client.post(village.url("/store-items"), json={"name": "\u2067肥皂", "price": 1, "stock": 1},
+                       headers=village.admin.headers)
+    assert _refused(item, "name")
+    marked = client.post(village.url("/store-items"), json={"name": "肥皂\u200f", "price": 1, "stock": 1},
+                         headers=village.admin.headers)
+    assert marked.status_code == 201  # a direction mark (right-to-left scripts use them) is no override
