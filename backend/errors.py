@@ -44,7 +44,7 @@ register_messages(
         "verification_required": ("需要实名认证", "Real-name verification required", "请先完成实名认证。", "Complete real-name verification first."),
         "rate_limited": ("请求过于频繁", "Too many requests", "请稍后再试。", "Try again later."),
         "invalid_as_of": ("日期超出范围", "Day out of range", "--as-of {day} 应在 2000-01-01 至今天（{today}）之间。", "--as-of {day} must lie between 2000-01-01 and today ({today})."),
-        "conflict_of_interest": ("不能处理与自己有关的事项", "Conflict of interest", "决定人不能是申请人本人、记录或申请的主体，也不能是主体企业的成员。", "The decider must be neither the applicant, nor the subject of the record or claim, nor a member of the subject enterprise."),
+        "conflict_of_interest": ("不能处理与自己有关的事项", "Conflict of interest", "办理或决定的人不能是申请人、所涉及的本人，也不能是所涉企业的成员，请由同事办理。", "No one handles or decides a matter that concerns them (as its applicant, the person it is about, or a member of the enterprise it is about): a colleague does."),
         "conflict": ("数据冲突", "Conflict", "请求与当前数据冲突，请重试。", "The request conflicts with the current state; retry."),
         "dependency_unavailable": ("服务暂不可用", "Service unavailable", "{part} 暂不可用，请稍后再试。", "{part} is unavailable; try again later."),
         "internal_error": ("服务器内部错误", "Internal server error", "请稍后再试，并提供请求编号 {request_id}。", "Try again later; quote request id {request_id}."),
