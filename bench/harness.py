@@ -842,7 +842,9 @@ def _git_revision() -> str:
     try:
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
+        # the benchmarks' own output (written as a run goes) is no change to the code measured
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", ".", ":!bench/results", ":!bench/RESULTS.md"],
+                               cwd=ROOT, capture_output=True, text=True).stdout
         return rev + (" + uncommitted changes" if dirty.strip() else "")
     except (OSError, subprocess.CalledProcessError):
         return "?"
