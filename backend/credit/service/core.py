@@ -105,7 +105,7 @@ def subject_kind(subject_id: str) -> str:
 def current_status(record: CreditRecord, now: dt.datetime | None = None) -> str:
     """A record's status as of now: an ``active`` record past its publicity period is ``expired``
     from that moment, before the daily job writes it (a ``disputed`` one waits for its objection)."""
-    if record.status == "active" and record.publicity_end is not None and record.publicity_end <= (now or utcnow()):
+    if record.status == "active" and record.publicity_end <= (now or utcnow()):
         return "expired"
     return record.status
 
@@ -115,7 +115,7 @@ def status_is(status: str, now: dt.datetime | None = None) -> ColumnElement[bool
     moment = now or utcnow()
     past = CreditRecord.publicity_end <= moment
     if status == "active":
-        return and_(CreditRecord.status == "active", or_(CreditRecord.publicity_end.is_(None), ~past))
+        return and_(CreditRecord.status == "active", ~past)
     if status == "expired":
         return or_(CreditRecord.status == "expired", and_(CreditRecord.status == "active", past))
     return CreditRecord.status == status
