@@ -53,7 +53,9 @@ def test_a_report_purpose_must_read_as_sealed(client, factory):
         assert refused.status_code == 422 and refused.json["code"] == code, refused.json
     plain = client.post("/api/v1/me/credit/reports", json={"purpose": " 招投标 "}, headers=resident.headers)
     assert plain.status_code == 201 and plain.json["purpose"] == "招投标"
-    assert client.post("/api/v1/me/credit/reports", json={}, headers=resident.headers).status_code == 201
+    bare = client.post("/api/v1/me/credit/reports", json={}, headers=resident.headers)
+    assert bare.status_code == 201 and bare.json["purpose"] == ""  # as the sealed document says
+    assert client.get(f"/api/v1/public/reports/{bare.json['public_id']}").json["purpose"] == ""
 
 
 def test_the_report_page_shows_each_records_day_in_beijing(client, factory, session, settings):

@@ -96,7 +96,7 @@ def issue(*, session: Session, settings: Settings, actor: Actor, on_behalf_of: s
     session.flush()
     report = CreditReport(id=new_id("crp"), public_id=public_id, subject_kind="enterprise" if org_id else "person",
                           subject_person_id=person_id, subject_org_id=org_id, requested_by=actor.account_id,
-                          purpose=purpose, issued_at=now, created_at=utcnow())
+                          purpose=purpose or "", issued_at=now, created_at=utcnow())  # as sealed
     session.add(report)
     session.commit()
     return report
