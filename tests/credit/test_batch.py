@@ -328,6 +328,25 @@ def test_a_refused_reference_keeps_no_id_number_it_brought(client, dept, session
     assert own[0]["result"] == "created" and persons() == before + 2
 
 
+def test_a_refused_reference_makes_no_enterprise_stub(client, dept, session) -> None:
+    """Nor a credit code: a stub enterprise would be graded and drawn for inspection."""
+    def stubs(code: str) -> int:
+        count = session.scalar(select(func.count()).select_from(Organisation).where(Organisation.credit_code == code))
+        session.rollback()
+        return count
+
+    taken = client.post(dept.batch_url(), json={"records": [item("ENT-REF", id_number=valid_id_number())]},
+                        headers=dept.headers).json["items"][0]
+    code, other = valid_credit_code(), valid_credit_code()
+    refused = client.post(dept.batch_url(), json={"records": [
+        item("ENT-REF", credit_code=code, category="administrative_license", severity=None),
+        item("ENT-NEW", credit_code=other, category="administrative_license", severity=None)]},
+        headers=dept.headers).json["items"]
+    assert refused[0]["error"] == {"code": "source_ref_conflict", "record_id": taken["id"]}
+    assert refused[1]["result"] == "created"
+    assert (stubs(code), stubs(other)) == (0, 1)
+
+
 def test_an_officer_files_no_record_about_themselves_or_their_enterprise(client, factory) -> None:
     """Four eyes on the way in: a red-list record about oneself would unlock red-list-only offers."""
     from tests.credit.conftest import Dept, item

@@ -196,13 +196,15 @@ def _resolve_people(session: Session, settings: Settings, numbers: set[str],
     return {n: found[blinds[n]] for n in numbers if n not in spared}
 
 
-def _numbers_refused_anyway(session: Session, source_org_id: str, pending: list[tuple[int, dict[str, Any], dict[str, Any]]],
-                            results: list[ItemResult]) -> Callable[[set[str]], set[str]]:
-    """Of the ID numbers no person holds yet, those whose every item names a ``source_ref`` of
-    another subject: one this department already used (for anyone: the person is new), or one an
+def _refused_anyway(session: Session, source_org_id: str, pending: list[tuple[int, dict[str, Any], dict[str, Any]]],
+                    results: list[ItemResult], field: str) -> Callable[[set[str]], set[str]]:
+    """Of the ID numbers (``field="id_number"``) no person holds yet, or the credit codes
+    (``"credit_code"``) no organisation holds yet, those whose every item names a ``source_ref`` of
+    another subject: one this department already used (for anyone: the subject is new), or one an
     earlier item of the batch uses for another subject. Each such item ends as
-    ``source_ref_conflict``; creating a person for it would keep an ID number nobody has a record
-    for (a re-send of the same record matches its own subject and is never spared)."""
+    ``source_ref_conflict``; creating its subject would keep an ID number, or an enterprise stub
+    that is graded and drawn for inspection, with no record to show for it (a re-send of the same
+    record matches its own subject and is never spared)."""
     def spare(unknown: set[str]) -> set[str]:
         first: dict[str, dict[str, Any]] = {}
         items = []
@@ -210,13 +212,13 @@ def _numbers_refused_anyway(session: Session, source_org_id: str, pending: list[
             ref = results[i].source_ref
             if "dup_of" not in key:
                 first[ref] = key
-            if key.get("id_number") in unknown:
+            if key.get(field) in unknown:
                 items.append((ref, key))
         used = set(session.scalars(select(CreditRecord.source_ref).where(
             CreditRecord.source_org_id == source_org_id,
             bulk.any_of(session, CreditRecord.source_ref, {ref for ref, _key in items})))) if items else set()
-        kept = {key["id_number"] for ref, key in items
-                if ref not in used and ("dup_of" not in key or first.get(ref, {}).get("id_number") == key["id_number"])}
+        kept = {key[field] for ref, key in items
+                if ref not in used and ("dup_of" not in key or first.get(ref, {}).get(field) == key[field])}
         return unknown - kept
     return spare
 
@@ -241,11 +243,13 @@ def _insert_persons(session: Session, rows: list[dict[str, Any]]) -> set[str]:
     return inserted
 
 
-def _resolve_orgs(session: Session, codes: set[str]) -> dict[str, str | None]:
+def _resolve_orgs(session: Session, codes: set[str],
+                  spare: Callable[[set[str]], set[str]] = lambda _unknown: set()) -> dict[str, str | None]:
     """Credit code -> enterprise id (None when the code is an organisation of another kind: a
     village or department holds no credit records). A valid code with no organisation yet gets an
     enterprise stub (name = the code, region = the code's division digits), so its records count
-    from the start and an enterprise claim for that code later finds them."""
+    from the start and an enterprise claim for that code later finds them; not the unknown codes
+    ``spare`` names (whose every item is refused anyway), which are left out of the answer."""
     if not codes:
         return {}
 
@@ -255,7 +259,9 @@ def _resolve_orgs(session: Session, codes: set[str]) -> dict[str, str | None]:
             .where(bulk.any_of(session, Organisation.credit_code, wanted))).tuples()}
 
     found = by_code(codes)
-    missing = sorted(c for c in codes if c not in found)
+    unknown = {c for c in codes if c not in found}
+    spared = spare(unknown) if unknown else set()
+    missing = sorted(unknown - spared)
     if missing:
         now = utcnow()
         rows = [{"id": new_id("org"), "kind": "enterprise", "name": ids.stub_enterprise_name(c), "credit_code": c,
@@ -263,7 +269,7 @@ def _resolve_orgs(session: Session, codes: set[str]) -> dict[str, str | None]:
         session.execute(dialect_insert(session)(Organisation.__table__).on_conflict_do_nothing(
             index_elements=["credit_code"]), rows)
         found.update(by_code(missing))
-    return {c: found[c] for c in codes}
+    return {c: found[c] for c in codes if c not in spared}
 
 
 def _drop_unknown_subjects(session: Session, pending: list[tuple[int, dict[str, Any], dict[str, Any]]],
@@ -292,7 +298,7 @@ def _drop_unknown_subjects(session: Session, pending: list[tuple[int, dict[str, 
         if "org_id" in key:
             kind = kinds.get(key["org_id"])
             return "org_not_found" if kind is None else None if kind == "enterprise" else "not_an_enterprise"
-        if "credit_code" in key and orgs[key["credit_code"]] is None:
+        if "credit_code" in key and key["credit_code"] in orgs and orgs[key["credit_code"]] is None:
             return "not_an_enterprise"
         return None
 
@@ -346,13 +352,15 @@ def ingest(*, session: Session, settings: Settings, source_org_id: str, items: S
         seen_refs.add(ref_s)
         pending.append((len(results) - 1, row, key))
 
-    people = _resolve_people(session, settings, numbers, _numbers_refused_anyway(session, source_org_id, pending, results))
-    orgs = _resolve_orgs(session, codes)
+    people = _resolve_people(session, settings, numbers,
+                             _refused_anyway(session, source_org_id, pending, results, "id_number"))
+    orgs = _resolve_orgs(session, codes, _refused_anyway(session, source_org_id, pending, results, "credit_code"))
     pending = _drop_unknown_subjects(session, pending, results, orgs, people, parties)
     rows: list[dict[str, Any]] = []
     for _i, row, key in pending:
-        if "dup_of" in key or ("id_number" in key and key["id_number"] not in people):
-            continue  # a repeat, or a reference of another subject's record (no person was made for it)
+        if "dup_of" in key or ("id_number" in key and key["id_number"] not in people) \
+                or ("credit_code" in key and key["credit_code"] not in orgs):
+            continue  # a repeat, or a reference of another subject's record (no subject was made for it)
         row.update(person_id=None, org_id=None)  # every row the same columns: one statement for all
         if "id_number" in key:
             row["person_id"] = people[key["id_number"]]
@@ -378,7 +386,7 @@ def ingest(*, session: Session, settings: Settings, source_org_id: str, items: S
         if "id_number" in key:
             return people.get(key["id_number"], "")
         if "credit_code" in key:
-            return orgs[key["credit_code"]] or ""
+            return orgs.get(key["credit_code"]) or ""
         return str(key.get("person_id") or key.get("org_id") or "")
 
     changed: dict[str, list[dict[str, Any]]] = {}
