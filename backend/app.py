@@ -298,6 +298,11 @@ def _register_cli(app: Flask) -> None:
             account = auth_service.set_disabled(session=session, redis=app.extensions["redis"], phone=phone,
                                                 disabled=not enable)
             click.echo(f"{'enabled' if enable else 'disabled'} {account.id} ({phone})")
+            if not enable and not app.extensions["settings"].redis_url:
+                # the embedded Redis lives inside each process: this one cannot reach a running server's
+                click.echo(f"note: REDIS_URL is unset, so codes this account showed to a running server stay "
+                           f"usable until they expire (at most {app.extensions['settings'].qr_ttl_s} s); "
+                           f"with REDIS_URL they are void at once")
 
     demo = click.Group("demo", help="Demonstration data.")
 

@@ -62,7 +62,9 @@ def test_a_disabled_residents_live_codes_stop_working(app: Flask, client: FlaskC
     codes = [village.code(resident) for _ in range(3)]
     other = village.code(neighbour)
 
-    _cli(app, "--phone", resident.phone)
+    said = _cli(app, "--phone", resident.phone)
+    # the embedded Redis (no REDIS_URL) is per process: the command tells what it cannot reach
+    assert ("REDIS_URL is unset" in said) == (not app.extensions["settings"].redis_url)
     redis = app.extensions["redis"]
     sale = client.post(village.url("/store-redemptions"), json={"code": codes[0], "item_id": item["id"]},
                        headers=village.cashier.headers)
