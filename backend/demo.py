@@ -62,6 +62,7 @@ ACCOUNTS: dict[str, tuple[str, bool, list[tuple[str, str]], tuple[str, str] | No
     "13800000042": ("hospital billing", False, [("hospital", "billing")], None),
     "13800000050": ("department admin", False, [("department", "admin")], None),
     "13800000051": ("department officer", False, [("department", "officer")], None),
+    "13800000052": ("department officer (a second: 双随机 sends two)", False, [("department", "officer")], None),
     "13800000060": ("enterprise admin (legal representative)", False, [("enterprise", "admin")], None),
     "13800000061": ("enterprise signer", False, [("enterprise", "signer")], None),
 }

@@ -20,6 +20,7 @@ from backend.credit.schemas import (
     EnterpriseGradeSchema,
     EnterpriseQuerySchema,
     InspectionDrawCreateSchema,
+    InspectionDrawDetailSchema,
     InspectionDrawSchema,
     MyRecordQuerySchema,
     ObjectionCreateSchema,
@@ -334,7 +335,7 @@ class InspectionDraws(MethodView):
 @blp.route("/departments/<org_id>/inspection-draws/<draw_id>")
 class InspectionDrawResource(MethodView):
     @org_role("department", "officer", "admin")
-    @blp.response(200, InspectionDrawSchema)
+    @blp.response(200, InspectionDrawDetailSchema)
     def get(self, org_id: str, draw_id: str) -> Any:
         """One draw, with its seed and the candidates' digest for checking it"""
         return inspections.get_draw(session=get_session(), department_id=org_id, draw_id=draw_id)

@@ -218,4 +218,7 @@ class InspectionDraw(Base):
     candidates: Mapped[int] = mapped_column(Integer)
     candidates_digest: Mapped[str] = mapped_column(String(64))
     targets: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{org_id, grade, inspectors: [...]}]
+    # what the draw chose from, as it was: {candidates: [[org_id, grade]...], officers: [...],
+    # conflicts: {org_id: [account_id...]}} (grades and memberships change afterwards)
+    inputs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -208,6 +208,13 @@ class InspectionDrawSchema(BaseSchema):
     targets = fields.List(fields.Nested(InspectionTargetSchema), metadata={"description": "in the order drawn"})
 
 
+class InspectionDrawDetailSchema(InspectionDrawSchema):
+    inputs = fields.Dict(allow_none=True, metadata={
+        "description": "what the draw chose from, as it was then: {candidates: [[org_id, grade]...], officers: "
+                       "[account ids], conflicts: {org_id: [account ids]}}; draw(candidates, weights, count, officers, "
+                       "conflicts, inspectors_per_target, int(seed)) gives targets again"})
+
+
 # --------------------------------------------------------------------------- objections and repairs
 
 

@@ -89,6 +89,14 @@ def test_weights_from_the_setting():
 # --------------------------------------------------------------------------- over HTTP
 
 
+def _code_of(session, org_id: str) -> str:
+    from backend.identity.models import Organisation
+
+    code = session.get(Organisation, org_id).credit_code
+    session.rollback()
+    return code
+
+
 def _region() -> str:
     return f"46{random.randrange(1000, 10**4)}"  # a division of its own: other tests' enterprises stay out
 
@@ -139,9 +147,21 @@ def test_a_department_draws_d_first_sends_two_officers_and_keeps_the_draw(client
         assert target["name"] and target["credit_code"]
     listed = client.get(url, headers=admin.headers).json["items"]
     assert [d["id"] for d in listed] == [everyone["id"], body["id"]]  # newest first
-    assert client.get(f"{url}/{body['id']}", headers=officers[0].headers).json == body
+    one = client.get(f"{url}/{body['id']}", headers=officers[0].headers).json
+    assert {k: v for k, v in one.items() if k != "inputs"} == body
 
-    # the recorded seed re-runs it
+    # a grade changes afterwards; the draw kept what it chose from, and its seed re-runs it
+    client.post(f"/api/v1/departments/{department_id}/records:batch", json={"records": [
+        item(f"INS2-{fine_ids[0]}", credit_code=_code_of(session, fine_ids[0]), severity="serious")]},
+        headers=officers[1].headers)
+    kept = client.get(f"{url}/{everyone['id']}", headers=admin.headers).json["inputs"]
+    rerun_kept = inspection.draw(candidates=[tuple(c) for c in kept["candidates"]], weights=everyone["weights"],
+                                 count=10, officers=kept["officers"],
+                                 conflicts={k: frozenset(v) for k, v in kept["conflicts"].items()},
+                                 inspectors_per_target=2, seed=int(everyone["seed"]))
+    assert [(t.org_id, list(t.inspectors)) for t in rerun_kept] == [
+        (t["org_id"], t["inspectors"]) for t in everyone["targets"]]
+    assert inspection.candidates_digest([tuple(c) for c in kept["candidates"]]) == everyone["candidates_digest"]
     candidates = [(bad_id, "D"), *[(e, "B") for e in fine_ids]]
     assert inspection.candidates_digest(candidates) == everyone["candidates_digest"]
     rerun = inspection.draw(candidates=candidates, weights=everyone["weights"], count=10,

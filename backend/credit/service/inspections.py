@@ -43,9 +43,10 @@ class DrawView:
     candidates: int
     candidates_digest: str
     targets: list[dict[str, Any]]
+    inputs: dict[str, Any] | None = None  # one draw read alone: what it chose from
 
 
-def _view(session: Session, draw: InspectionDraw) -> DrawView:
+def _view(session: Session, draw: InspectionDraw, *, with_inputs: bool = False) -> DrawView:
     orgs = {org_id: (name, code) for org_id, name, code in session.execute(
         select(Organisation.id, Organisation.name, Organisation.credit_code).where(
             Organisation.id.in_([t["org_id"] for t in draw.targets]))).tuples()} if draw.targets else {}
@@ -54,7 +55,8 @@ def _view(session: Session, draw: InspectionDraw) -> DrawView:
     return DrawView(id=draw.id, department_id=draw.department_id, drawn_by=draw.drawn_by, created_at=draw.created_at,
                     seed=draw.seed, weights=draw.weights, region_code=draw.region_code, requested=draw.requested,
                     inspectors_per_target=draw.inspectors_per_target, candidates=draw.candidates,
-                    candidates_digest=draw.candidates_digest, targets=targets)
+                    candidates_digest=draw.candidates_digest, targets=targets,
+                    inputs=draw.inputs if with_inputs else None)
 
 
 def draw_inspections(*, session: Session, settings: Settings, actor: Actor, department_id: str, count: int,
@@ -107,6 +109,10 @@ def draw_inspections(*, session: Session, settings: Settings, actor: Actor, depa
                           candidates=len(candidates), candidates_digest=inspection.candidates_digest(candidates),
                           targets=[{"org_id": t.org_id, "grade": t.grade, "inspectors": list(t.inspectors)}
                                    for t in targets],
+                          inputs={"candidates": sorted([org_id, grade] for org_id, grade in candidates),
+                                  "officers": sorted(officers),
+                                  "conflicts": {org_id: sorted(accounts) for org_id, accounts in sorted(conflicts.items())
+                                                if org_id in {c[0] for c in candidates}}},
                           created_at=utcnow())
     session.add(draw)
     session.flush()
@@ -126,4 +132,4 @@ def get_draw(*, session: Session, department_id: str, draw_id: str) -> DrawView:
     draw = session.get(InspectionDraw, draw_id)
     if draw is None or draw.department_id != department_id:
         raise NotFound("inspection_draw_not_found")
-    return _view(session, draw)
+    return _view(session, draw, with_inputs=True)
