@@ -167,7 +167,7 @@ class EntryQuerySchema(BaseSchema):
 
 
 class LeaderboardQuerySchema(BaseSchema):
-    period = fields.String(load_default=None, validate=validate.Length(max=7), metadata={
+    period = fields.String(load_default=None, validate=validate.Length(max=20), metadata={  # the service says invalid_period
         "example": "2026-11", "description": "YYYY-MM (Asia/Shanghai); default the current month"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100),
                            metadata={"description": "how many of the top residents"})

@@ -125,7 +125,7 @@ def _check_value(definition: dict[str, Any], value: Any) -> Any:
         except ValueError as exc:
             raise bad from exc
         if not _FIRST_DAY <= day <= _LAST_DAY:  # "承诺在0001-01-01前…" is no date a person means
-            raise Invalid("invalid_field_value", field=name, expected="a date from 1900-01-01 to 2100-12-31")
+            raise Invalid("invalid_field_value", field=name, expected="1900-01-01..2100-12-31")
         return day.isoformat()
     if not isinstance(value, bool):
         raise bad
