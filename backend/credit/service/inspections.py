@@ -96,6 +96,7 @@ def draw_inspections(*, session: Session, settings: Settings, actor: Actor, depa
                 .join(Organisation, Organisation.id == Membership.org_id)
                 .where(Membership.account_id.in_(officers), Organisation.kind == "enterprise")).tuples():
             conflicts.setdefault(org_id, set()).add(account_id)
+    candidate_ids = {org_id for org_id, _grade in candidates}
     seed = secrets.randbits(64)
     try:
         targets = inspection.draw(candidates=candidates, weights=weights, count=count, officers=officers,
@@ -112,7 +113,7 @@ def draw_inspections(*, session: Session, settings: Settings, actor: Actor, depa
                           inputs={"candidates": sorted([org_id, grade] for org_id, grade in candidates),
                                   "officers": sorted(officers),
                                   "conflicts": {org_id: sorted(accounts) for org_id, accounts in sorted(conflicts.items())
-                                                if org_id in {c[0] for c in candidates}}},
+                                                if org_id in candidate_ids}},
                           created_at=utcnow())
     session.add(draw)
     session.flush()
