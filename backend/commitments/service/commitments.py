@@ -132,9 +132,16 @@ def sign(*, session: Session, settings: Settings, actor: Actor, commitment_id: s
     assert template is not None and department is not None
     now = utcnow().replace(microsecond=0)
     valid_until = now + dt.timedelta(days=template.validity_days)
-    if not rowcount(session, update(Commitment).where(Commitment.id == commitment.id, Commitment.status == "draft")
-                    .values(status="signed", signed_at=now, valid_until=valid_until, signer_ip=actor.ip,
-                            signer_user_agent=(actor.user_agent or "")[:400] or None)):
+    # The draft as it is when it turns signed: an edit committed while the password was checked
+    # is what gets sealed (RETURNING), never the text read before; one committed after finds it
+    # signed (update_draft is conditional on draft too).
+    sealed = session.execute(
+        update(Commitment).where(Commitment.id == commitment.id, Commitment.status == "draft")
+        .values(status="signed", signed_at=now, valid_until=valid_until, signer_ip=actor.ip,
+                signer_user_agent=(actor.user_agent or "")[:400] or None)
+        .returning(Commitment.title, Commitment.text, Commitment.fields)
+        .execution_options(synchronize_session=False)).one_or_none()
+    if sealed is None:
         raise Conflict("commitment_not_draft")  # a concurrent request (double click) sealed it first
     public_id = sealing.new_public_id()
     document = {
@@ -143,9 +150,9 @@ def sign(*, session: Session, settings: Settings, actor: Actor, commitment_id: s
         "public_id": public_id,
         "type": commitment.type,
         "type_name": TYPE_NAMES[commitment.type][0],
-        "title": commitment.title,
-        "text": commitment.text,
-        "fields": commitment.fields,
+        "title": sealed.title,
+        "text": sealed.text,
+        "fields": sealed.fields,
         "template": {"id": template.id, "family_id": template.family_id, "version": template.version},
         "department": {"id": department.id, "name": department.name},
         "subject": subject_of(session, person_id=commitment.subject_person_id, org_id=commitment.subject_org_id),
