@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from backend.errors import Invalid, register_messages
+from backend.errors import Conflict, Invalid, register_messages
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_RANGE_DAYS = 366
@@ -28,3 +28,12 @@ def date_range(date_from: dt.date | None, date_to: dt.date | None, now: dt.datet
             or not 2000 <= date_from.year <= date_to.year <= 2100:
         raise Invalid("invalid_date_range")
     return day_start(date_from), day_start(date_to + dt.timedelta(days=1))
+
+
+def check_voidable(*, voided: bool, created_at: dt.datetime, now: dt.datetime, window_s: int) -> None:
+    """A redemption (信易+) or a store sale may be voided once, within the void window
+    (``REDEMPTION_VOID_WINDOW_S``): 409 ``redemption_already_voided`` / ``void_window_passed``."""
+    if voided:
+        raise Conflict("redemption_already_voided")
+    if now - created_at > dt.timedelta(seconds=window_s):
+        raise Conflict("void_window_passed", hours=window_s // 3600)

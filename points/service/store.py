@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from backend.actor import Actor
 from backend.config import Settings
-from backend.days import date_range
+from backend.days import check_voidable, date_range
 from backend.db import new_id, rowcount, utcnow
 from backend.errors import Conflict, Invalid, NotFound
 from backend.identity.ids import mask_name
@@ -275,11 +275,8 @@ def void_sale(*, session: Session, settings: Settings, actor: Actor, org_id: str
     sale = session.get(StoreRedemption, sale_id)
     if sale is None or sale.org_id != org_id:
         raise NotFound("sale_not_found")
-    if sale.status == "voided":
-        raise Conflict("redemption_already_voided")
-    window = dt.timedelta(seconds=settings.redemption_void_window_s)
-    if now - sale.created_at > window:
-        raise Conflict("void_window_passed", hours=int(window.total_seconds() // 3600))
+    check_voidable(voided=sale.status == "voided", created_at=sale.created_at, now=now,
+                   window_s=settings.redemption_void_window_s)
     resident = resident_account(session, org_id, sale.account_id, lock=True)
     if resident.person_id is not None and resident.person_id == actor.person_id:
         raise Conflict("conflict_of_interest")

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from backend.actor import Actor
 from backend.config import Settings
 from backend.credit import service as credit_service
-from backend.days import date_range
+from backend.days import check_voidable, date_range
 from backend.db import new_id, per_dialect_insert, rowcount, utcnow
 from backend.errors import AppError, Conflict, Forbidden, NotFound
 from backend.pagination import Page, paginate
@@ -302,11 +302,8 @@ def void(*, session: Session, settings: Settings, actor: Actor, merchant_id: str
     """Undo a redemption within the void window: the quota and the person's count come back; the reason stays."""
     now = now or utcnow()
     redemption = _merchant_redemption(session, merchant_id, redemption_id)
-    if redemption.status == "voided":
-        raise Conflict("redemption_already_voided")
-    window = dt.timedelta(seconds=settings.redemption_void_window_s)
-    if now - redemption.created_at > window:
-        raise Conflict("void_window_passed", hours=int(window.total_seconds() // 3600))
+    check_voidable(voided=redemption.status == "voided", created_at=redemption.created_at, now=now,
+                   window_s=settings.redemption_void_window_s)
     # The offer first, as a redemption locks it (then the usage row): no deadlock between the two.
     offer = session.get(Offer, redemption.offer_id, with_for_update=True)
     won = rowcount(session, update(Redemption).where(Redemption.id == redemption.id,
