@@ -8,7 +8,6 @@ waits for it; SQLite serialises whole requests, so it cannot happen there."""
 
 import json
 import threading
-import time
 
 import pytest
 from sqlalchemy import text, update
@@ -16,20 +15,10 @@ from sqlalchemy.orm import Session
 
 from backend.commitments.models import Commitment
 from tests.commitments.conftest import draft, sign
+from tests.pg_locks import wait_until_blocked_by
 
 pytestmark = pytest.mark.usefixtures("postgresql_only")
 
-
-def _wait_until_blocked_by(session, pid, deadline_s=15.0):
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        waiting = session.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"), {"pid": pid}).scalar()
-        session.commit()
-        if waiting:
-            return
-        time.sleep(0.02)
-    raise AssertionError("the sign never waited for the edit's row lock")
 
 
 def test_the_seal_carries_the_text_the_row_keeps(app, client, factory, desk):
@@ -43,7 +32,7 @@ def test_the_seal_carries_the_text_the_row_keeps(app, client, factory, desk):
         signing = threading.Thread(target=lambda: answer.update(
             response=sign(app.test_client(), resident, commitment["id"])))
         signing.start()
-        _wait_until_blocked_by(watcher, editor_pid)
+        wait_until_blocked_by(watcher, editor_pid, "the sign")
         editor.execute(update(Commitment).where(Commitment.id == commitment["id"])
                        .values(text="本人承诺改动后的文本。", fields={"name": "张三", "matter": "改动", "amount": 1}))
         editor.commit()

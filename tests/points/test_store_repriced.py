@@ -7,30 +7,18 @@ sold out. The interleaving is forced on PostgreSQL by holding the item's row loc
 runs into it; SQLite serialises the whole request, so it cannot happen there."""
 
 import threading
-import time
 
 import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from points.models import StoreItem
+from tests.pg_locks import wait_until_blocked_by
 from tests.points.conftest import run_verify
 from tests.points.test_store import _funded, _redeem
 
 pytestmark = pytest.mark.usefixtures("postgresql_only")
 
-
-def _wait_until_blocked_by(session, pid, deadline_s=10.0):
-    """Until some backend waits for a lock that ``pid`` holds (the sale, at its stock UPDATE)."""
-    end = time.monotonic() + deadline_s
-    while time.monotonic() < end:
-        waiting = session.execute(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"), {"pid": pid}).scalar()
-        session.commit()
-        if waiting:
-            return
-        time.sleep(0.02)
-    raise AssertionError("the sale never waited for the item's row lock")
 
 
 def test_a_sale_racing_a_price_change_is_item_changed(app, village, session):
@@ -45,7 +33,7 @@ def test_a_sale_racing_a_price_change_is_item_changed(app, village, session):
         sale = threading.Thread(target=lambda: answer.update(
             response=_redeem(village, code, item["id"], client=app.test_client())))
         sale.start()
-        _wait_until_blocked_by(watcher, merchant_pid)
+        wait_until_blocked_by(watcher, merchant_pid, "the sale", deadline_s=10.0)
         merchant.execute(update(StoreItem).where(StoreItem.id == item["id"]).values(price=12))
         merchant.commit()
         sale.join(30)
