@@ -55,8 +55,9 @@ def file_objection(*, session: Session, settings: Settings, actor: Actor, subjec
     """Contest one of the subject's records (the caller's own, or their enterprise's): it is marked
     disputed at once (still counts) and gets a due date."""
     record = _subject_record(session, subject_id, record_id)
-    if core.current_status(record) not in ("active", "disputed"):
-        raise Conflict("record_closed", record_status=core.current_status(record))
+    status = core.current_status(record)
+    if status not in ("active", "disputed"):
+        raise Conflict("record_closed", record_status=status)
     now = utcnow()
     objection = CreditObjection(record_id=record.id, open_record_id=record.id, subject_id=record.subject_id,
                                 source_org_id=record.source_org_id, filed_by=actor.account_id,
@@ -182,10 +183,11 @@ def apply_repair(*, session: Session, actor: Actor, subject_id: str | None, reco
     if not _repairable(session, record):
         raise Invalid("not_repairable")
     category = core.categories(session=session)[record.category]
-    if core.current_status(record) not in ("active", "disputed") or record.publicity_end <= utcnow():
-        # past its publicity period the record no longer counts: there is nothing left to repair
-        raise Conflict("record_closed", record_status="expired" if record.status in ("active", "disputed")
-                       else record.status)
+    # past its publicity period (disputed or not) the record no longer counts: nothing left to repair
+    status = "expired" if record.status in ("active", "disputed") and record.publicity_end <= utcnow() \
+        else record.status
+    if status not in ("active", "disputed"):
+        raise Conflict("record_closed", record_status=status)
     # from the day (in Beijing) the minimum publicity period ends, as the refusal's `earliest` says
     earliest = core.publicity_min_end(category, record).astimezone(scoring.SHANGHAI).date()
     if utcnow().astimezone(scoring.SHANGHAI).date() < earliest:
