@@ -95,10 +95,15 @@ def issue(*, redis: Redis, person_id: str, ttl_s: int, max_live: int | None = No
     return IssuedCode(code=code, expires_at=expires_at)
 
 
+def _person_codes(redis: Redis, live: str) -> list[str]:
+    """Every code in a person's set ``qr:p:<person>``, live or used, oldest first."""
+    return [c.decode() if isinstance(c, bytes) else str(c) for c in redis.zrange(live, 0, -1)]  # type: ignore[union-attr]
+
+
 def _drop_used(redis: Redis, live: str) -> int:
     """Take used codes out of a person's live set (consuming leaves them there until they
     expire, to keep redemptions at one Redis command); how many are left."""
-    codes = [c.decode() if isinstance(c, bytes) else str(c) for c in redis.zrange(live, 0, -1)]  # type: ignore[union-attr]
+    codes = _person_codes(redis, live)
     pipe = redis.pipeline(transaction=False)
     for code in codes:
         pipe.exists(f"qr:c:{code}")
@@ -112,7 +117,7 @@ def revoke_all(*, redis: Redis, person_id: str) -> int:
     """Void every live code of a person (their account was disabled): each answers 410
     ``qr_expired`` from now on, as a code past its time does. How many were live."""
     live = f"qr:p:{person_id}"
-    codes = [c.decode() if isinstance(c, bytes) else str(c) for c in redis.zrange(live, 0, -1)]  # type: ignore[union-attr]
+    codes = _person_codes(redis, live)
     pipe = redis.pipeline(transaction=True)
     for code in codes:
         pipe.delete(f"qr:c:{code}")
